@@ -1,0 +1,19 @@
+//! Alliance's domain core: the types and rules every other crate relies on.
+//!
+//! This crate does no IO: no files, no network, no database, no system clock and no
+//! operating-system randomness. Time arrives as a [`jiff::Timestamp`] from a [`Clock`] the
+//! caller passes in; randomness arrives as an argument. Anything that must decide who may see
+//! what decides it here, so the rule can be tested without a server.
+
+pub mod clock;
+pub mod error;
+pub mod paging;
+pub mod service;
+pub mod uk;
+pub mod version;
+
+pub use clock::{Clock, FixedClock};
+pub use error::{FieldError, Invalid, Validator};
+pub use paging::{Cursor, Page, PageRequest};
+pub use service::{Nation, ServiceDetails, ServiceName, ServiceProfile};
+pub use version::{StaleVersion, Version};

@@ -1,0 +1,364 @@
+//! `alliance`: the one binary. Reads configuration, picks the database, and runs a command.
+//! The only crate that reads environment variables or prints to the console.
+
+mod config;
+mod database;
+
+use alliance_core::Clock;
+use alliance_service::demo::{self, DemoScale, Progress};
+use alliance_service::{Alliance, StoreError, SystemClock};
+use alliance_store_sqlite::OpenMode;
+use anyhow::{Context, anyhow, bail};
+use clap::{Args, Parser, Subcommand};
+use config::{DatabaseUrl, Overrides, Settings};
+use database::Database;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "alliance",
+    version,
+    about = "Alliance: software for the therapeutic alliance with children and young people"
+)]
+struct Cli {
+    #[command(flatten)]
+    data: DataArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the data lives; every command that touches data takes these.
+#[derive(Args, Clone)]
+struct DataArgs {
+    /// The data folder: the SQLite database, alliance.toml and (later) the key store.
+    #[arg(long, global = true, env = "ALLIANCE_DATA", value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// The database: sqlite://FILE (default: alliance.sqlite3 in the data folder) or
+    /// postgres://USER@HOST:PORT/DATABASE.
+    #[arg(
+        long,
+        global = true,
+        env = "ALLIANCE_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    database: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web application (migrating the database first).
+    Serve(ServeArgs),
+    /// Fill an empty database with a made-up demo service.
+    Demo(DemoArgs),
+    /// Bring the database's schema up to this binary's version.
+    Migrate(MigrateArgs),
+    /// Check the configuration and the database without changing anything.
+    CheckConfig,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// The address to serve on (default 127.0.0.1:8080).
+    #[arg(long, env = "ALLIANCE_BIND", value_name = "ADDR")]
+    bind: Option<String>,
+    /// Allow plain HTTP on an address other machines can reach.
+    #[arg(long, env = "ALLIANCE_INSECURE_HTTP")]
+    insecure_http: bool,
+    /// Clients reach Alliance over HTTPS (through a proxy): send Strict-Transport-Security.
+    #[arg(long, env = "ALLIANCE_HTTPS")]
+    https: bool,
+    /// Fill an empty database with the small demo service before serving.
+    #[arg(long)]
+    demo: bool,
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    /// small (a team to look around), large (a big service) or xlarge.
+    #[arg(long, default_value = "small", value_parser = parse_scale)]
+    scale: DemoScale,
+    /// The same seed always makes the same service.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+#[derive(Args)]
+struct MigrateArgs {
+    /// PostgreSQL only: after migrating, grant this role what the server needs and no more,
+    /// so the server can connect as a role that does not own the tables.
+    #[arg(long, value_name = "ROLE")]
+    grant_to: Option<String>,
+}
+
+fn parse_scale(raw: &str) -> Result<DemoScale, String> {
+    DemoScale::parse(raw)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("alliance: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("alliance: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut overrides = Overrides {
+        data: cli.data.data,
+        database_url: cli.data.database,
+        ..Overrides::default()
+    };
+    if let Command::Serve(serve) = &cli.command {
+        overrides.bind = serve.bind.clone();
+        overrides.insecure_http = serve.insecure_http;
+        overrides.https = serve.https;
+    }
+    let settings = Settings::resolve(&overrides)?;
+    init_logging(&settings.log);
+    match cli.command {
+        Command::Serve(args) => serve(&settings, args.demo).await,
+        Command::Demo(args) => run_demo(&settings, args).await,
+        Command::Migrate(args) => migrate(&settings, args).await,
+        Command::CheckConfig => check_config(&settings).await,
+    }
+}
+
+fn init_logging(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ALLIANCE_LOG")
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Opens the database for a command that writes: the data folder must be writable (for
+/// SQLite), the database reachable, and its schema not newer than this binary.
+async fn open_for_writing(settings: &Settings) -> anyhow::Result<Database> {
+    if let DatabaseUrl::Sqlite { path, .. } = &settings.database {
+        config::prepare_data_folder(&settings.data)?;
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            config::prepare_data_folder(parent)?;
+        }
+    }
+    let database = Database::open(&settings.database, OpenMode::CreateIfMissing)
+        .await
+        .map_err(|e| describe(e, settings))?;
+    database
+        .migrate()
+        .await
+        .map_err(|e| describe(e, settings))?;
+    Ok(database)
+}
+
+fn describe(err: StoreError, settings: &Settings) -> anyhow::Error {
+    match err {
+        StoreError::Unavailable(why) => anyhow!(
+            "cannot reach the database {}: {why}",
+            settings.database.redacted()
+        ),
+        other => anyhow!("{other}"),
+    }
+}
+
+async fn serve(settings: &Settings, demo: bool) -> anyhow::Result<()> {
+    settings.check_transport()?;
+    let database = open_for_writing(settings).await?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let alliance = Alliance::new(database.store(), clock.clone());
+    if demo {
+        match alliance.service_profile().await? {
+            Some(profile) if profile.is_demo => {}
+            Some(_) => bail!(
+                "--demo refused: this database holds a real service, and demo data never goes \
+                 into a database with real records; use another --data folder"
+            ),
+            None => {
+                let summary = demo::generate(
+                    alliance.store(),
+                    clock.as_ref(),
+                    DemoScale::Small,
+                    1,
+                    &demo::NoProgress,
+                )
+                .await?;
+                println!("Demo service created: {}", summary.service_name);
+            }
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(settings.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.bind))?;
+    let address = listener.local_addr()?;
+    let app = alliance_web::router(
+        alliance,
+        alliance_web::WebConfig {
+            https: settings.https,
+        },
+    );
+    println!(
+        "Alliance is listening on http://{address} ({} database)",
+        database.store().kind().name()
+    );
+    alliance_web::serve(listener, app, shutdown_signal())
+        .await
+        .context("the server stopped with an error")?;
+    database.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+struct Bar(indicatif::ProgressBar);
+
+impl Progress for Bar {
+    fn step(&self, name: &str, total: u64) {
+        self.0.set_length(total);
+        self.0.set_position(0);
+        self.0.set_message(name.to_owned());
+    }
+    fn advance(&self, done: u64) {
+        self.0.inc(done);
+    }
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+async fn run_demo(settings: &Settings, args: DemoArgs) -> anyhow::Result<()> {
+    let database = open_for_writing(settings).await?;
+    let style = indicatif::ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len}")
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    let bar = Bar(indicatif::ProgressBar::new(0).with_style(style));
+    let summary = demo::generate(
+        database.store().as_ref(),
+        &SystemClock,
+        args.scale,
+        args.seed,
+        &bar,
+    )
+    .await?;
+    println!(
+        "Demo service created: {} (scale for {} therapists, {} children as capabilities add them)",
+        summary.service_name, summary.shape.therapists, summary.shape.children
+    );
+    database.close().await;
+    Ok(())
+}
+
+async fn migrate(settings: &Settings, args: MigrateArgs) -> anyhow::Result<()> {
+    let database = open_for_writing(settings).await?;
+    let status = database.store().schema_status().await?;
+    if let Some(role) = args.grant_to {
+        match &database {
+            Database::Postgres(pg) => {
+                pg.grant_app_role(&role)
+                    .await
+                    .with_context(|| format!("cannot grant the application's rights to {role}"))?;
+                println!("Granted {role} the rights the server needs.");
+            }
+            Database::Sqlite(_) => bail!("--grant-to is for PostgreSQL; SQLite has no roles"),
+        }
+    }
+    println!(
+        "The database is at migration {}, the newest this binary knows.",
+        status.applied
+    );
+    database.close().await;
+    Ok(())
+}
+
+/// Reports the settings in force and whether the database is usable, changing nothing.
+async fn check_config(settings: &Settings) -> anyhow::Result<()> {
+    println!(
+        "data folder: {} ({})",
+        settings.data.display(),
+        settings.data_source
+    );
+    println!(
+        "database:    {} ({})",
+        settings.database.redacted(),
+        settings.database_source
+    );
+    println!("bind:        {} ({})", settings.bind, settings.bind_source);
+    println!("https:       {}", settings.https);
+    let mut problems = Vec::new();
+    if let Err(e) = settings.check_transport() {
+        problems.push(e.to_string());
+    }
+    match std::fs::metadata(&settings.data) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => problems.push(format!("{} is not a folder", settings.data.display())),
+        Err(_) => println!("The data folder does not exist yet; serve creates it."),
+    }
+    let missing_sqlite =
+        matches!(&settings.database, DatabaseUrl::Sqlite { path, .. } if !path.exists());
+    if missing_sqlite {
+        println!("The SQLite database does not exist yet; serve creates it.");
+    } else {
+        match Database::open(&settings.database, OpenMode::MustExist).await {
+            Ok(database) => {
+                match database.store().schema_status().await {
+                    Ok(status) if status.applied > status.known => problems.push(format!(
+                        "the database's schema (migration {}) is newer than this binary (migration {})",
+                        status.applied, status.known
+                    )),
+                    Ok(status) if status.is_current() => println!("The database schema is current."),
+                    Ok(status) => println!(
+                        "The database is at migration {} of {}; serve or migrate will bring it up to date.",
+                        status.applied, status.known
+                    ),
+                    Err(e) => problems.push(describe(e, settings).to_string()),
+                }
+                database.close().await;
+            }
+            Err(e) => problems.push(describe(e, settings).to_string()),
+        }
+    }
+    if problems.is_empty() {
+        println!("The configuration is usable.");
+        Ok(())
+    } else {
+        bail!(
+            "the configuration has problems:\n  - {}",
+            problems.join("\n  - ")
+        )
+    }
+}
