@@ -12,5 +12,5 @@ pub mod store;
 pub use app::Alliance;
 pub use clock::SystemClock;
 pub use store::{
-    ColumnInventory, DatabaseKind, SchemaInventory, SchemaStatus, Store, StoreError, TableInventory,
+    ColumnInventory, DatabaseKind, ForeignKeyInventory, SchemaInventory, SchemaStatus, Store, StoreError, TableInventory,
 };

@@ -109,10 +109,18 @@ pub struct TableInventory {
     pub unique: Vec<Vec<String>>,
     /// Named, non-unique indexes as (name, columns).
     pub indexes: Vec<(String, Vec<String>)>,
-    /// Foreign keys as (columns, referenced table, referenced columns, on delete).
-    pub foreign_keys: Vec<(Vec<String>, String, Vec<String>, String)>,
+    pub foreign_keys: Vec<ForeignKeyInventory>,
     /// Named check constraints.
     pub checks: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ForeignKeyInventory {
+    pub columns: Vec<String>,
+    pub target_table: String,
+    pub target_columns: Vec<String>,
+    /// `no action`, `restrict`, `cascade`, `set null` or `set default`.
+    pub on_delete: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

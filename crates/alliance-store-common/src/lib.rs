@@ -86,6 +86,17 @@ impl TryFrom<ServiceRow> for ServiceProfile {
     }
 }
 
+/// Why a versioned update matched no row: the record is gone, or it has moved on.
+pub fn stale_or_missing(current_version: Option<i64>) -> StoreError {
+    match current_version {
+        None => StoreError::NotFound,
+        Some(v) => match Version::new(v) {
+            Ok(current) => StoreError::Stale { current },
+            Err(e) => StoreError::Other(e),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,16 +132,5 @@ mod tests {
             })
             .is_ok()
         );
-    }
-}
-
-/// Why a versioned update matched no row: the record is gone, or it has moved on.
-pub fn stale_or_missing(current_version: Option<i64>) -> StoreError {
-    match current_version {
-        None => StoreError::NotFound,
-        Some(v) => match Version::new(v) {
-            Ok(current) => StoreError::Stale { current },
-            Err(e) => StoreError::Other(e),
-        },
     }
 }

@@ -1,6 +1,8 @@
 //! Reads PostgreSQL's catalogue into the engine-neutral [`SchemaInventory`].
 
-use alliance_service::{ColumnInventory, SchemaInventory, StoreError, TableInventory};
+use alliance_service::{
+    ColumnInventory, ForeignKeyInventory, SchemaInventory, StoreError, TableInventory,
+};
 use alliance_store_common::map_error;
 use sqlx::PgPool;
 
@@ -77,12 +79,12 @@ async fn read_table(pool: &PgPool, name: String) -> Result<TableInventory, Store
         match kind.as_str() {
             "p" => table.primary_key = columns,
             "c" => table.checks.push(constraint),
-            "f" => table.foreign_keys.push((
+            "f" => table.foreign_keys.push(ForeignKeyInventory {
                 columns,
-                target.unwrap_or_default(),
+                target_table: target.unwrap_or_default(),
                 target_columns,
-                on_delete_name(&on_delete).to_owned(),
-            )),
+                on_delete: on_delete_name(&on_delete).to_owned(),
+            }),
             // Unique constraints are read with the indexes that enforce them.
             _ => {}
         }

@@ -31,7 +31,7 @@ impl PostgresStore {
     pub async fn open(url: &str) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(16)
-            .acquire_timeout(Duration::from_secs(15))
+            .acquire_timeout(Duration::from_secs(10))
             .connect(url)
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
@@ -42,7 +42,13 @@ impl PostgresStore {
     /// may try at once: sqlx serialises them with an advisory lock). Refuses, changing
     /// nothing, when the database was migrated by a newer Alliance.
     pub async fn migrate(&self) -> Result<SchemaStatus, StoreError> {
-        refuse_newer(self.schema_status().await?)?;
+        let status = self.schema_status().await?;
+        refuse_newer(status)?;
+        if status.is_current() {
+            // Nothing to do, and nothing attempted: the server's role on PostgreSQL may not
+            // create tables, not even the migration history's.
+            return Ok(status);
+        }
         MIGRATOR.run(&self.pool).await.map_err(|e| {
             StoreError::Schema(format!(
                 "migration failed: {e} (migrations must run as the role that owns the tables: \

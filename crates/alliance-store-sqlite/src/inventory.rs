@@ -1,6 +1,8 @@
 //! Reads SQLite's catalogue into the engine-neutral [`SchemaInventory`].
 
-use alliance_service::{ColumnInventory, SchemaInventory, StoreError, TableInventory};
+use alliance_service::{
+    ColumnInventory, ForeignKeyInventory, SchemaInventory, StoreError, TableInventory,
+};
 use alliance_store_common::map_error;
 use sqlx::SqlitePool;
 
@@ -92,14 +94,22 @@ async fn read_table(
     .fetch_all(pool)
     .await
     .map_err(map_error)?;
-    let mut grouped: Vec<(i64, (Vec<String>, String, Vec<String>, String))> = Vec::new();
+    let mut grouped: Vec<(i64, ForeignKeyInventory)> = Vec::new();
     for (id, target, from, to, on_delete) in keys {
         match grouped.last_mut() {
             Some((last, fk)) if *last == id => {
-                fk.0.push(from);
-                fk.2.push(to);
+                fk.columns.push(from);
+                fk.target_columns.push(to);
             }
-            _ => grouped.push((id, (vec![from], target, vec![to], on_delete.to_lowercase()))),
+            _ => grouped.push((
+                id,
+                ForeignKeyInventory {
+                    columns: vec![from],
+                    target_table: target,
+                    target_columns: vec![to],
+                    on_delete: on_delete.to_lowercase(),
+                },
+            )),
         }
     }
     table.foreign_keys = grouped.into_iter().map(|(_, fk)| fk).collect();

@@ -54,7 +54,7 @@ impl SqliteStore {
         let path = options.get_filename().to_path_buf();
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
-            .acquire_timeout(Duration::from_secs(15))
+            .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await
             .map_err(|e| {
@@ -73,7 +73,13 @@ impl SqliteStore {
     /// Applies the migrations this binary carries that the database lacks. Refuses, changing
     /// nothing, when the database was migrated by a newer Alliance.
     pub async fn migrate(&self) -> Result<SchemaStatus, StoreError> {
-        refuse_newer(self.schema_status().await?)?;
+        let status = self.schema_status().await?;
+        refuse_newer(status)?;
+        if status.is_current() {
+            // Nothing to do, and nothing attempted: the server's role on PostgreSQL may not
+            // create tables, not even the migration history's.
+            return Ok(status);
+        }
         MIGRATOR
             .run(&self.pool)
             .await

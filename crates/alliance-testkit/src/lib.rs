@@ -1,1 +1,256 @@
+//! Test support shared by the integration tests: fresh databases on both engines, and the real
+//! `alliance` binary started on a free port.
+//!
+//! Which engines a run covers comes from `ALLIANCE_TEST_BACKENDS` (default `sqlite,postgres`);
+//! PostgreSQL is reached at `ALLIANCE_TEST_POSTGRES_URL` (default
+//! `postgres://root@127.0.0.1:5432/test`), where each test creates its own database and drops
+//! it afterwards.
 
+use anyhow::{Context, bail};
+use sqlx::{AssertSqlSafe, Connection, PgConnection};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// The role the server connects as on PostgreSQL: it owns nothing.
+pub const APP_ROLE: &str = "alliance_test_app";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The engines this run covers.
+pub fn backends() -> Vec<Backend> {
+    let wanted = std::env::var("ALLIANCE_TEST_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
+    wanted
+        .split(',')
+        .filter_map(|b| match b.trim() {
+            "sqlite" => Some(Backend::Sqlite),
+            "postgres" | "postgresql" => Some(Backend::Postgres),
+            _ => None,
+        })
+        .collect()
+}
+
+pub fn postgres_admin_url() -> String {
+    std::env::var("ALLIANCE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".into())
+}
+
+/// A fresh, empty database, removed when dropped.
+pub struct TestDatabase {
+    pub backend: Backend,
+    /// The data folder (also holds the SQLite file).
+    pub data: tempfile::TempDir,
+    /// The URL of the tables' owner (migrations run as this).
+    pub owner_url: String,
+    /// The URL the server should use: on PostgreSQL a role that owns nothing.
+    pub app_url: String,
+    postgres_name: Option<String>,
+}
+
+impl TestDatabase {
+    pub async fn new(backend: Backend) -> anyhow::Result<Self> {
+        let data = tempfile::Builder::new().prefix("alliance-test-").tempdir()?;
+        match backend {
+            Backend::Sqlite => {
+                let url = format!("sqlite://{}", data.path().join("alliance.sqlite3").display());
+                Ok(Self {
+                    backend,
+                    data,
+                    owner_url: url.clone(),
+                    app_url: url,
+                    postgres_name: None,
+                })
+            }
+            Backend::Postgres => {
+                let admin = postgres_admin_url();
+                let name = format!("alliance_test_{}", uuid::Uuid::new_v4().simple());
+                let mut conn = PgConnection::connect(&admin).await.with_context(|| {
+                    format!("PostgreSQL is not reachable at {admin}: the tests need it (see README)")
+                })?;
+                sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut conn)
+                    .await?;
+                ensure_app_role(&mut conn).await?;
+                conn.close().await?;
+                let owner_url = replace_database(&admin, &name)?;
+                let app_url = replace_user(&owner_url, APP_ROLE)?;
+                Ok(Self {
+                    backend,
+                    data,
+                    owner_url,
+                    app_url,
+                    postgres_name: Some(name),
+                })
+            }
+        }
+    }
+
+    pub fn data_path(&self) -> &Path {
+        self.data.path()
+    }
+}
+
+async fn ensure_app_role(conn: &mut PgConnection) -> anyhow::Result<()> {
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)")
+        .bind(APP_ROLE)
+        .fetch_one(&mut *conn)
+        .await?;
+    if !exists {
+        // Two tests may race to create it; losing the race is fine.
+        let _ = sqlx::query(AssertSqlSafe(format!("CREATE ROLE {APP_ROLE} LOGIN")))
+            .execute(&mut *conn)
+            .await;
+    }
+    Ok(())
+}
+
+fn replace_database(url: &str, database: &str) -> anyhow::Result<String> {
+    let mut parsed = url::Url::parse(url)?;
+    parsed.set_path(&format!("/{database}"));
+    Ok(parsed.to_string())
+}
+
+fn replace_user(url: &str, user: &str) -> anyhow::Result<String> {
+    let mut parsed = url::Url::parse(url)?;
+    if parsed.set_username(user).is_err() || parsed.set_password(None).is_err() {
+        bail!("cannot set the user in {url}");
+    }
+    Ok(parsed.to_string())
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some(name) = self.postgres_name.take() else {
+            return;
+        };
+        let admin = postgres_admin_url();
+        // Drop runs outside any runtime we can borrow: use a short-lived one on its own thread.
+        let _ = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                return;
+            };
+            runtime.block_on(async move {
+                if let Ok(mut conn) = PgConnection::connect(&admin).await {
+                    let _ = sqlx::query(AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&mut conn)
+                    .await;
+                    let _ = conn.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// The output of one run of the binary.
+pub struct Output {
+    pub success: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `alliance ARGS` to completion.
+pub async fn run(binary: &Path, args: &[&str]) -> anyhow::Result<Output> {
+    let output = Command::new(binary)
+        .args(args)
+        .env_remove("ALLIANCE_DATA")
+        .env_remove("ALLIANCE_DATABASE_URL")
+        .env_remove("ALLIANCE_BIND")
+        .stdin(Stdio::null())
+        .output()
+        .await?;
+    Ok(Output {
+        success: output.status.success(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    })
+}
+
+/// The real server, on a free port, stopped when dropped.
+pub struct TestServer {
+    pub base: String,
+    pub client: reqwest::Client,
+    child: Child,
+}
+
+impl TestServer {
+    /// Starts `alliance serve` for `db` (migrating it first as the owner, and on PostgreSQL
+    /// serving as the application role), with `extra` arguments.
+    pub async fn start(binary: &Path, db: &TestDatabase, extra: &[&str]) -> anyhow::Result<Self> {
+        let data = db.data_path().display().to_string();
+        let mut migrate = vec!["--data", &data, "--database", &db.owner_url, "migrate"];
+        if db.backend == Backend::Postgres {
+            migrate.extend(["--grant-to", APP_ROLE]);
+        }
+        let migrated = run(binary, &migrate).await?;
+        if !migrated.success {
+            bail!("migrate failed: {}", migrated.stderr);
+        }
+        let mut args = vec!["--data", &data, "--database", &db.app_url, "serve", "--bind", "127.0.0.1:0"];
+        args.extend_from_slice(extra);
+        Self::spawn(binary, &args).await
+    }
+
+    /// Starts the binary with exactly these arguments and waits for it to listen.
+    pub async fn spawn(binary: &Path, args: &[&str]) -> anyhow::Result<Self> {
+        let mut child = Command::new(binary)
+            .args(args)
+            .env_remove("ALLIANCE_DATA")
+            .env_remove("ALLIANCE_DATABASE_URL")
+            .env_remove("ALLIANCE_BIND")
+            .env("ALLIANCE_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let address = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Some(line) = lines.next_line().await? {
+                if let Some(rest) = line.strip_prefix("Alliance is listening on ") {
+                    return Ok::<_, anyhow::Error>(rest.split(' ').next().unwrap_or("").to_owned());
+                }
+            }
+            bail!("the server exited before listening")
+        })
+        .await
+        .context("the server did not start within 60 s")??;
+        // Keep reading stdout so the server never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        Ok(Self {
+            base: address,
+            client,
+            child,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> anyhow::Result<reqwest::Response> {
+        Ok(self.client.get(self.url(path)).send().await?)
+    }
+
+    pub async fn stop(mut self) {
+        let _ = self.child.start_kill();
+        let _ = self.child.wait().await;
+    }
+}
+
+/// The built binary's path, from Cargo's `CARGO_BIN_EXE_alliance` in the caller.
+pub fn binary(path: &str) -> PathBuf {
+    PathBuf::from(path)
+}

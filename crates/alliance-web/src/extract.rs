@@ -44,19 +44,19 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let path = err.path().to_string();
         let inner = err.into_inner();
         if inner.is_data() {
-            ApiError(
+            ApiError::from(
                 Problem::for_status(StatusCode::UNPROCESSABLE_ENTITY)
                     .field(field_name(&path), short(&inner.to_string())),
             )
         } else {
-            ApiError(
+            ApiError::from(
                 Problem::for_status(StatusCode::BAD_REQUEST).detail("The body is not valid JSON."),
             )
         }
     })?;
     // Trailing content after the value is refused too.
     deserializer.end().map_err(|_| {
-        ApiError(Problem::for_status(StatusCode::BAD_REQUEST).detail("The body is not valid JSON."))
+        ApiError::from(Problem::for_status(StatusCode::BAD_REQUEST).detail("The body is not valid JSON."))
     })?;
     Ok(value)
 }
@@ -75,7 +75,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
             .map(ApiQuery)
             .map_err(|err| {
                 let path = err.path().to_string();
-                ApiError(
+                ApiError::from(
                     Problem::for_status(StatusCode::UNPROCESSABLE_ENTITY)
                         .field(field_name(&path), short(&err.into_inner().to_string())),
                 )

@@ -101,7 +101,7 @@ impl Problem {
 
 /// A handler's error: rendered (with the request id) by [`crate::respond::finish`].
 #[derive(Debug)]
-pub struct ApiError(pub Problem);
+pub struct ApiError(pub Box<Problem>);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -109,14 +109,14 @@ impl IntoResponse for ApiError {
         let mut response = status.into_response();
         response
             .extensions_mut()
-            .insert(crate::respond::Failure::Api(self.0));
+            .insert(crate::respond::Failure::Api(*self.0));
         response
     }
 }
 
 impl From<Problem> for ApiError {
     fn from(problem: Problem) -> Self {
-        Self(problem)
+        Self(Box::new(problem))
     }
 }
 
@@ -131,7 +131,7 @@ impl From<Invalid> for ApiError {
                 message: e.message,
             })
             .collect();
-        Self(problem)
+        problem.into()
     }
 }
 
@@ -159,7 +159,7 @@ impl From<StoreError> for ApiError {
                 Problem::for_status(StatusCode::INTERNAL_SERVER_ERROR)
             }
         };
-        Self(problem)
+        problem.into()
     }
 }
 

@@ -71,7 +71,9 @@ mod tests {
         let mut offenders = Vec::new();
         for entry in std::fs::read_dir(folder).into_iter().flatten().flatten() {
             let source = std::fs::read_to_string(entry.path()).unwrap_or_default();
-            for (n, line) in source.lines().enumerate() {
+            // Only the code before the tests: the tests name the calls they look for.
+            let code_part = source.split("#[cfg(test)]").next().unwrap_or("");
+            for (n, line) in code_part.lines().enumerate() {
                 let code = line.trim_start();
                 if code.starts_with("//") {
                     continue;
@@ -82,14 +84,12 @@ mod tests {
                     ".nest_service(",
                     "Router::new(",
                 ] {
-                    if code.contains(forbidden) && !code.contains("\"forbidden\"") {
+                    if code.contains(forbidden) {
                         offenders.push(format!("{}:{}: {}", entry.path().display(), n + 1, code));
                     }
                 }
             }
         }
-        // The list of forbidden calls above is itself in this file; skip those lines.
-        offenders.retain(|o| !o.contains("for forbidden in"));
         assert!(offenders.is_empty(), "undocumented routes: {offenders:#?}");
     }
 
