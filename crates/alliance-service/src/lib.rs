@@ -12,5 +12,6 @@ pub mod store;
 pub use app::Alliance;
 pub use clock::SystemClock;
 pub use store::{
-    ColumnInventory, DatabaseKind, ForeignKeyInventory, SchemaInventory, SchemaStatus, Store, StoreError, TableInventory,
+    ColumnInventory, DatabaseKind, ForeignKeyInventory, SchemaInventory, SchemaStatus, Store,
+    StoreError, TableInventory,
 };

@@ -25,7 +25,8 @@ pub enum Backend {
 
 /// The engines this run covers.
 pub fn backends() -> Vec<Backend> {
-    let wanted = std::env::var("ALLIANCE_TEST_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
+    let wanted =
+        std::env::var("ALLIANCE_TEST_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
     wanted
         .split(',')
         .filter_map(|b| match b.trim() {
@@ -55,10 +56,15 @@ pub struct TestDatabase {
 
 impl TestDatabase {
     pub async fn new(backend: Backend) -> anyhow::Result<Self> {
-        let data = tempfile::Builder::new().prefix("alliance-test-").tempdir()?;
+        let data = tempfile::Builder::new()
+            .prefix("alliance-test-")
+            .tempdir()?;
         match backend {
             Backend::Sqlite => {
-                let url = format!("sqlite://{}", data.path().join("alliance.sqlite3").display());
+                let url = format!(
+                    "sqlite://{}",
+                    data.path().join("alliance.sqlite3").display()
+                );
                 Ok(Self {
                     backend,
                     data,
@@ -71,7 +77,9 @@ impl TestDatabase {
                 let admin = postgres_admin_url();
                 let name = format!("alliance_test_{}", uuid::Uuid::new_v4().simple());
                 let mut conn = PgConnection::connect(&admin).await.with_context(|| {
-                    format!("PostgreSQL is not reachable at {admin}: the tests need it (see README)")
+                    format!(
+                        "PostgreSQL is not reachable at {admin}: the tests need it (see README)"
+                    )
                 })?;
                 sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
                     .execute(&mut conn)
@@ -97,10 +105,11 @@ impl TestDatabase {
 }
 
 async fn ensure_app_role(conn: &mut PgConnection) -> anyhow::Result<()> {
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)")
-        .bind(APP_ROLE)
-        .fetch_one(&mut *conn)
-        .await?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)")
+            .bind(APP_ROLE)
+            .fetch_one(&mut *conn)
+            .await?;
     if !exists {
         // Two tests may race to create it; losing the race is fine.
         let _ = sqlx::query(AssertSqlSafe(format!("CREATE ROLE {APP_ROLE} LOGIN")))
@@ -132,7 +141,10 @@ impl Drop for TestDatabase {
         let admin = postgres_admin_url();
         // Drop runs outside any runtime we can borrow: use a short-lived one on its own thread.
         let _ = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
                 return;
             };
             runtime.block_on(async move {
@@ -194,7 +206,15 @@ impl TestServer {
         if !migrated.success {
             bail!("migrate failed: {}", migrated.stderr);
         }
-        let mut args = vec!["--data", &data, "--database", &db.app_url, "serve", "--bind", "127.0.0.1:0"];
+        let mut args = vec![
+            "--data",
+            &data,
+            "--database",
+            &db.app_url,
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+        ];
         args.extend_from_slice(extra);
         Self::spawn(binary, &args).await
     }

@@ -56,7 +56,9 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })?;
     // Trailing content after the value is refused too.
     deserializer.end().map_err(|_| {
-        ApiError::from(Problem::for_status(StatusCode::BAD_REQUEST).detail("The body is not valid JSON."))
+        ApiError::from(
+            Problem::for_status(StatusCode::BAD_REQUEST).detail("The body is not valid JSON."),
+        )
     })?;
     Ok(value)
 }

@@ -28,7 +28,9 @@ impl Opened {
             Backend::Sqlite => Self::Sqlite(Arc::new(
                 SqliteStore::open(&db.owner_url, OpenMode::CreateIfMissing).await?,
             )),
-            Backend::Postgres => Self::Postgres(Arc::new(PostgresStore::open(&db.owner_url).await?)),
+            Backend::Postgres => {
+                Self::Postgres(Arc::new(PostgresStore::open(&db.owner_url).await?))
+            }
         })
     }
 
@@ -38,7 +40,9 @@ impl Opened {
         Ok(opened)
     }
 
-    pub async fn migrate(&self) -> Result<alliance_service::SchemaStatus, alliance_service::StoreError> {
+    pub async fn migrate(
+        &self,
+    ) -> Result<alliance_service::SchemaStatus, alliance_service::StoreError> {
         match self {
             Self::Sqlite(s) => s.migrate().await,
             Self::Postgres(s) => s.migrate().await,
@@ -52,7 +56,9 @@ impl Opened {
         }
     }
 
-    pub async fn inventory(&self) -> Result<alliance_service::SchemaInventory, alliance_service::StoreError> {
+    pub async fn inventory(
+        &self,
+    ) -> Result<alliance_service::SchemaInventory, alliance_service::StoreError> {
         match self {
             Self::Sqlite(s) => s.schema_inventory().await,
             Self::Postgres(s) => s.schema_inventory().await,

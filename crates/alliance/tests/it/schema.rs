@@ -15,20 +15,37 @@ async fn both_engines_have_the_same_schema() -> anyhow::Result<()> {
     assert!(!left.tables.is_empty(), "no tables were read from SQLite");
     assert!(left.tables.iter().all(|t| !t.columns.is_empty()));
     for (l, r) in left.tables.iter().zip(&right.tables) {
-        assert_eq!(l, r, "table {} differs between SQLite (left) and PostgreSQL (right)", l.name);
+        assert_eq!(
+            l, r,
+            "table {} differs between SQLite (left) and PostgreSQL (right)",
+            l.name
+        );
     }
     let names = |i: &alliance_service::SchemaInventory| -> Vec<String> {
         i.tables.iter().map(|t| t.name.clone()).collect()
     };
-    assert_eq!(names(&left), names(&right), "the engines have different tables");
-    assert_eq!(left.triggers, right.triggers, "the engines have different triggers");
+    assert_eq!(
+        names(&left),
+        names(&right),
+        "the engines have different tables"
+    );
+    assert_eq!(
+        left.triggers, right.triggers,
+        "the engines have different triggers"
+    );
     // Every check constraint is named, so that it can be compared at all.
     assert!(
-        left.tables.iter().all(|t| !t.checks.iter().any(|c| c == "unnamed")),
+        left.tables
+            .iter()
+            .all(|t| !t.checks.iter().any(|c| c == "unnamed")),
         "an unnamed CHECK constraint in the SQLite schema"
     );
     let status = sqlite.store().schema_status().await?;
-    assert_eq!(status, postgres.store().schema_status().await?, "the migration histories differ");
+    assert_eq!(
+        status,
+        postgres.store().schema_status().await?,
+        "the migration histories differ"
+    );
     sqlite.close().await;
     postgres.close().await;
     Ok(())
@@ -45,7 +62,9 @@ async fn the_server_role_on_postgresql_cannot_change_the_schema() -> anyhow::Res
 
     let mut app = sqlx::PgConnection::connect(&db.app_url).await?;
     // It may read and write rows...
-    sqlx::query("SELECT COUNT(*) FROM service").execute(&mut app).await?;
+    sqlx::query("SELECT COUNT(*) FROM service")
+        .execute(&mut app)
+        .await?;
     // ...but not alter or drop tables, nor rewrite the migration history.
     for statement in [
         "DROP TABLE service",
@@ -54,7 +73,9 @@ async fn the_server_role_on_postgresql_cannot_change_the_schema() -> anyhow::Res
         "DELETE FROM _sqlx_migrations",
         "CREATE TABLE extra (id BIGINT)",
     ] {
-        let result = sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&mut app).await;
+        let result = sqlx::query(sqlx::AssertSqlSafe(statement))
+            .execute(&mut app)
+            .await;
         assert!(result.is_err(), "the server's role could run: {statement}");
     }
     app.close().await?;

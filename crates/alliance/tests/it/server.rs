@@ -22,9 +22,18 @@ fn assert_security_headers(response: &reqwest::Response, what: &str) {
         .get("content-security-policy")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"), "CSP on {what}: {csp}");
-    assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"), "CSP on {what}: {csp}");
-    assert!(response.headers().get("x-request-id").is_some(), "request id on {what}");
+    assert!(
+        csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"),
+        "CSP on {what}: {csp}"
+    );
+    assert!(
+        !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"),
+        "CSP on {what}: {csp}"
+    );
+    assert!(
+        response.headers().get("x-request-id").is_some(),
+        "request id on {what}"
+    );
 }
 
 async fn problem(response: reqwest::Response, status: StatusCode) -> anyhow::Result<Value> {
@@ -44,8 +53,16 @@ async fn problem(response: reqwest::Response, status: StatusCode) -> anyhow::Res
         .to_owned();
     let body: Value = response.json().await?;
     assert_eq!(body["status"], status.as_u16());
-    assert_eq!(body["request_id"], request_id.as_str(), "the body names the header's request id");
-    assert!(body["type"].as_str().is_some_and(|t| t.starts_with("urn:alliance:problem:")));
+    assert_eq!(
+        body["request_id"],
+        request_id.as_str(),
+        "the body names the header's request id"
+    );
+    assert!(
+        body["type"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("urn:alliance:problem:"))
+    );
     Ok(body)
 }
 
@@ -72,14 +89,25 @@ async fn a_new_server_answers_health_pages_and_api() -> anyhow::Result<()> {
         let html = home.text().await?;
         assert!(html.contains("<html lang=\"en-GB\">"));
         assert!(html.contains("Alliance is not set up yet"));
-        assert!(!html.contains("Demo service"), "no demo banner without a demo");
+        assert!(
+            !html.contains("Demo service"),
+            "no demo banner without a demo"
+        );
 
         let about = server.get("/about").await?.text().await?;
-        assert!(about.contains(if engine == "sqlite" { "SQLite" } else { "PostgreSQL" }));
+        assert!(about.contains(if engine == "sqlite" {
+            "SQLite"
+        } else {
+            "PostgreSQL"
+        }));
         assert!(about.contains("(Europe/London)"));
 
         let missing = problem(server.get("/api/v1/service").await?, StatusCode::NOT_FOUND).await?;
-        assert!(missing["detail"].as_str().is_some_and(|d| d.contains("set up")));
+        assert!(
+            missing["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("set up"))
+        );
 
         let doc: Value = server.get("/api/v1/openapi.json").await?.json().await?;
         assert_eq!(doc["openapi"], "3.1.0");
@@ -100,14 +128,30 @@ async fn errors_show_a_reference_and_no_internals() -> anyhow::Result<()> {
         let page = server.get("/no/such/page").await?;
         assert_eq!(page.status(), StatusCode::NOT_FOUND);
         assert_security_headers(&page, "a missing page");
-        let id = page.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        let id = page
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
         let html = page.text().await?;
-        assert!(html.contains(&id) && !id.is_empty(), "the page shows its reference");
+        assert!(
+            html.contains(&id) && !id.is_empty(),
+            "the page shows its reference"
+        );
         assert!(html.contains("There is nothing here"));
 
         // The API answers in problem+json, whatever went wrong.
-        problem(server.get("/api/v1/no-such-thing").await?, StatusCode::NOT_FOUND).await?;
-        let wrong_method = server.client.delete(server.url("/api/v1/service")).send().await?;
+        problem(
+            server.get("/api/v1/no-such-thing").await?,
+            StatusCode::NOT_FOUND,
+        )
+        .await?;
+        let wrong_method = server
+            .client
+            .delete(server.url("/api/v1/service"))
+            .send()
+            .await?;
         assert!(wrong_method.headers().get("allow").is_some());
         problem(wrong_method, StatusCode::METHOD_NOT_ALLOWED).await?;
 
@@ -132,7 +176,11 @@ async fn errors_show_a_reference_and_no_internals() -> anyhow::Result<()> {
             "/<script>alert(1)</script>",
         ] {
             let response = server.get(path).await?;
-            assert!(response.status().is_client_error() || response.status().is_success(), "{path}: {}", response.status());
+            assert!(
+                response.status().is_client_error() || response.status().is_success(),
+                "{path}: {}",
+                response.status()
+            );
             let body = response.text().await?;
             assert!(!body.contains("<script>alert"), "{path} echoed markup");
         }
@@ -150,13 +198,30 @@ async fn static_assets_are_embedded_and_cached() -> anyhow::Result<()> {
     let server = TestServer::start(&alliance_binary(), &db, &[]).await?;
     let htmx = server.get("/static/htmx-2.0.11.min.js").await?;
     assert_eq!(htmx.status(), StatusCode::OK);
-    let cache = htmx.headers().get("cache-control").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let cache = htmx
+        .headers()
+        .get("cache-control")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     assert!(cache.contains("immutable"), "{cache}");
-    assert_eq!(htmx.headers().get("x-content-type-options").and_then(|v| v.to_str().ok()), Some("nosniff"));
+    assert_eq!(
+        htmx.headers()
+            .get("x-content-type-options")
+            .and_then(|v| v.to_str().ok()),
+        Some("nosniff")
+    );
     assert!(htmx.text().await?.contains("htmx"));
     let css = server.get("/static/alliance.css").await?;
-    assert!(css.headers().get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|t| t.starts_with("text/css")));
-    assert_eq!(server.get("/static/nothing.js").await?.status(), StatusCode::NOT_FOUND);
+    assert!(
+        css.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("text/css"))
+    );
+    assert_eq!(
+        server.get("/static/nothing.js").await?.status(),
+        StatusCode::NOT_FOUND
+    );
     server.stop().await;
     Ok(())
 }
@@ -167,14 +232,34 @@ async fn the_demo_fills_an_empty_database_once_and_shows_a_banner() -> anyhow::R
         let db = TestDatabase::new(backend).await?;
         let data = db.data_path().display().to_string();
         let binary = alliance_binary();
-        let made = run(&binary, &["--data", &data, "--database", &db.owner_url, "demo", "--seed", "7"]).await?;
+        let made = run(
+            &binary,
+            &[
+                "--data",
+                &data,
+                "--database",
+                &db.owner_url,
+                "demo",
+                "--seed",
+                "7",
+            ],
+        )
+        .await?;
         assert!(made.success, "{}", made.stderr);
         assert!(made.stdout.contains("(demo)"), "{}", made.stdout);
 
         // Demo data never goes into a database that holds a service.
-        let again = run(&binary, &["--data", &data, "--database", &db.owner_url, "demo"]).await?;
+        let again = run(
+            &binary,
+            &["--data", &data, "--database", &db.owner_url, "demo"],
+        )
+        .await?;
         assert!(!again.success);
-        assert!(again.stderr.contains("already holds a service"), "{}", again.stderr);
+        assert!(
+            again.stderr.contains("already holds a service"),
+            "{}",
+            again.stderr
+        );
 
         let server = TestServer::start(&binary, &db, &[]).await?;
         let service: Value = server.get("/api/v1/service").await?.json().await?;
@@ -196,12 +281,19 @@ async fn serve_with_demo_generates_then_serves_and_restarts_cleanly() -> anyhow:
     let data = db.data_path().display().to_string();
     let binary = alliance_binary();
     for _ in 0..2 {
-        let server = TestServer::spawn(&binary, &["--data", &data, "serve", "--demo", "--bind", "127.0.0.1:0"]).await?;
+        let server = TestServer::spawn(
+            &binary,
+            &["--data", &data, "serve", "--demo", "--bind", "127.0.0.1:0"],
+        )
+        .await?;
         let service: Value = server.get("/api/v1/service").await?.json().await?;
         assert_eq!(service["is_demo"], true);
         server.stop().await;
     }
-    assert!(db.data_path().join("alliance.sqlite3").exists(), "the default database is in the data folder");
+    assert!(
+        db.data_path().join("alliance.sqlite3").exists(),
+        "the default database is in the data folder"
+    );
     Ok(())
 }
 
@@ -212,6 +304,10 @@ async fn raw_request(base: &str, request: &str) -> anyhow::Result<String> {
     let mut stream = tokio::net::TcpStream::connect(address).await?;
     stream.write_all(request.as_bytes()).await?;
     let mut answer = Vec::new();
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut answer),
+    )
+    .await;
     Ok(String::from_utf8_lossy(&answer).into_owned())
 }

@@ -49,10 +49,17 @@ async fn the_service_record_is_created_once_and_versioned() -> anyhow::Result<()
         let again = store
             .create_service_profile(&details("Another"), true, at(1_800_000_001))
             .await;
-        assert!(matches!(again, Err(StoreError::Conflict(_))), "{backend:?}: {again:?}");
+        assert!(
+            matches!(again, Err(StoreError::Conflict(_))),
+            "{backend:?}: {again:?}"
+        );
 
         let updated = store
-            .update_service_profile(&details("Riverside Therapy"), Version::FIRST, at(1_800_000_100))
+            .update_service_profile(
+                &details("Riverside Therapy"),
+                Version::FIRST,
+                at(1_800_000_100),
+            )
             .await?;
         assert_eq!(updated.version.get(), 2);
         assert_eq!(updated.name.as_str(), "Riverside Therapy");
@@ -63,9 +70,18 @@ async fn the_service_record_is_created_once_and_versioned() -> anyhow::Result<()
         let stale = store
             .update_service_profile(&details("Lost update"), Version::FIRST, at(1_800_000_200))
             .await;
-        assert_eq!(stale.err(), Some(StoreError::Stale { current: updated.version }), "{backend:?}");
+        assert_eq!(
+            stale.err(),
+            Some(StoreError::Stale {
+                current: updated.version
+            }),
+            "{backend:?}"
+        );
         let stored = store.service_profile().await?;
-        assert_eq!(stored.map(|s| s.name.as_str().to_owned()).as_deref(), Some("Riverside Therapy"));
+        assert_eq!(
+            stored.map(|s| s.name.as_str().to_owned()).as_deref(),
+            Some("Riverside Therapy")
+        );
         opened.close().await;
     }
     Ok(())
