@@ -5,8 +5,11 @@
 //! caller passes in; randomness arrives as an argument. Anything that must decide who may see
 //! what decides it here, so the rule can be tested without a server.
 
+pub mod auth;
 pub mod clock;
+pub mod crypto;
 pub mod error;
+pub mod identity;
 pub mod paging;
 pub mod service;
 pub mod uk;

@@ -75,6 +75,9 @@ pub struct ServiceProfile {
     pub nation: Nation,
     /// A demo database holds only synthetic data and every page says so.
     pub is_demo: bool,
+    /// Whether roles that can read children's records must use a second factor (policy
+    /// section 6: yes; a demo service turns it off so a newcomer can look around).
+    pub second_factor_required: bool,
     pub version: Version,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,

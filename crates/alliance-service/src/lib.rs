@@ -12,6 +12,8 @@ pub mod store;
 pub use app::Alliance;
 pub use clock::SystemClock;
 pub use store::{
-    ColumnInventory, DatabaseKind, ForeignKeyInventory, SchemaInventory, SchemaStatus, Store,
-    StoreError, TableInventory,
+    AccountStore, ColumnInventory, Credentials, DatabaseKind, FailureCounts, ForeignKeyInventory,
+    NewUser, ResumeDraft, SchemaInventory, SchemaStatus, ServiceStore, SessionRecord,
+    SessionStore, Store, StoreError, SystemStore, TableInventory, TokenRecord, TokenStore,
+    UserFilter,
 };

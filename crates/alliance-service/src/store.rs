@@ -3,9 +3,12 @@
 //!
 //! Each method that writes is one transaction: it either happens whole or not at all.
 
-use alliance_core::{ServiceProfile, Version, service::ServiceDetails};
+use alliance_core::auth::TokenScope;
+use alliance_core::identity::{Role, User, UserDetails, UserId, Username};
+use alliance_core::{Page, PageRequest, ServiceProfile, Version, service::ServiceDetails};
 use async_trait::async_trait;
 use jiff::Timestamp;
+use uuid::Uuid;
 
 /// Which database engine holds the data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,8 +62,13 @@ pub enum StoreError {
     Other(String),
 }
 
+/// Everything Alliance stores, one trait per area so each area's implementation stands alone.
+pub trait Store: SystemStore + ServiceStore + AccountStore + SessionStore + TokenStore {}
+
+impl<T> Store for T where T: SystemStore + ServiceStore + AccountStore + SessionStore + TokenStore {}
+
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait SystemStore: Send + Sync + 'static {
     fn kind(&self) -> DatabaseKind;
 
     /// A cheap round trip to the database, for health checks.
@@ -68,9 +76,12 @@ pub trait Store: Send + Sync + 'static {
 
     async fn schema_status(&self) -> Result<SchemaStatus, StoreError>;
 
-    /// True when the database holds no service, so demo data may be generated into it.
+    /// True when the database holds no service and no users, so demo data may go into it.
     async fn is_empty(&self) -> Result<bool, StoreError>;
+}
 
+#[async_trait]
+pub trait ServiceStore: Send + Sync + 'static {
     async fn service_profile(&self) -> Result<Option<ServiceProfile>, StoreError>;
 
     /// Creates the service's record; a [`StoreError::Conflict`] if one exists already.
@@ -88,6 +99,261 @@ pub trait Store: Send + Sync + 'static {
         expected: Version,
         now: Timestamp,
     ) -> Result<ServiceProfile, StoreError>;
+}
+
+/// A new account, ready to store.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub id: UserId,
+    pub username: Username,
+    pub details: UserDetails,
+    pub password_hash: String,
+}
+
+/// What signing in checks against. Never leaves the service layer.
+#[derive(Clone)]
+pub struct Credentials {
+    pub password_hash: String,
+    /// Sealed.
+    pub totp_secret: Option<Vec<u8>>,
+    pub totp_last_step: Option<i64>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Credentials(..)")
+    }
+}
+
+/// Filters for the list of users.
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    pub role: Option<Role>,
+    pub active: Option<bool>,
+    /// Part of a username or display name, case-insensitive.
+    pub search: Option<String>,
+}
+
+#[async_trait]
+pub trait AccountStore: Send + Sync + 'static {
+    async fn count_users(&self) -> Result<i64, StoreError>;
+
+    /// A [`StoreError::Conflict`] when the username is taken.
+    async fn create_user(&self, user: &NewUser, now: Timestamp) -> Result<User, StoreError>;
+
+    /// The first-run setup, in one transaction: the code must be valid and unexpired and no
+    /// user may exist; the service is created too when `service` is given. The code is spent.
+    /// [`StoreError::NotFound`] for a bad code, [`StoreError::Conflict`] once a user exists.
+    async fn create_first_user(
+        &self,
+        user: &NewUser,
+        setup_code_hash: &str,
+        service: Option<&ServiceDetails>,
+        now: Timestamp,
+    ) -> Result<User, StoreError>;
+
+    async fn user(&self, id: UserId) -> Result<Option<User>, StoreError>;
+
+    async fn user_by_username(
+        &self,
+        username: &Username,
+    ) -> Result<Option<(User, Credentials)>, StoreError>;
+
+    async fn credentials(&self, id: UserId) -> Result<Option<Credentials>, StoreError>;
+
+    async fn list_users(
+        &self,
+        filter: &UserFilter,
+        page: &PageRequest,
+    ) -> Result<Page<User>, StoreError>;
+
+    /// Changes an account's details at `expected`. When the roles change, the user's sessions
+    /// and API tokens end in the same transaction.
+    async fn update_user(
+        &self,
+        id: UserId,
+        details: &UserDetails,
+        expected: Version,
+        now: Timestamp,
+    ) -> Result<User, StoreError>;
+
+    /// Deactivating ends the user's sessions and tokens in the same transaction.
+    async fn set_user_active(
+        &self,
+        id: UserId,
+        active: bool,
+        expected: Version,
+        now: Timestamp,
+    ) -> Result<User, StoreError>;
+
+    /// Sets a new password hash and ends every session and token of the user.
+    async fn set_password(
+        &self,
+        id: UserId,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> Result<User, StoreError>;
+
+    /// Enrols (`Some`) or removes (`None`) the second factor, replacing the recovery codes.
+    /// Removing it ends the user's sessions.
+    async fn set_second_factor(
+        &self,
+        id: UserId,
+        sealed_secret: Option<&[u8]>,
+        recovery_code_hashes: &[String],
+        now: Timestamp,
+    ) -> Result<User, StoreError>;
+
+    /// Records that the TOTP code of `step` was used; false when that step or a later one
+    /// was used already (a replay), whichever process saw it.
+    async fn accept_totp_step(&self, id: UserId, step: i64) -> Result<bool, StoreError>;
+
+    /// Spends a recovery code; false when it is unknown or spent.
+    async fn use_recovery_code(
+        &self,
+        id: UserId,
+        code_hash: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
+
+    async fn set_supervisees(
+        &self,
+        supervisor: UserId,
+        supervisees: &[UserId],
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    async fn supervisees(&self, supervisor: UserId) -> Result<Vec<UserId>, StoreError>;
+
+    /// Replaces any first-run setup code with this one.
+    async fn replace_setup_code(
+        &self,
+        code_hash: &str,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError>;
+}
+
+/// A sign-in session as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub token_hash: String,
+    pub user_id: UserId,
+    pub csrf_token: String,
+    pub second_factor_done: bool,
+    pub created_at: Timestamp,
+    pub last_seen_at: Timestamp,
+    pub user_agent: String,
+    pub address: String,
+    pub ended_at: Option<Timestamp>,
+}
+
+/// Recent sign-in failures for one account name and one address.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FailureCounts {
+    pub account: u32,
+    pub account_latest: Option<Timestamp>,
+    pub address: u32,
+    pub address_latest: Option<Timestamp>,
+}
+
+/// A form kept, sealed, from a submit on an expired session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResumeDraft {
+    pub token_hash: String,
+    pub user_id: UserId,
+    pub path: String,
+    pub sealed_form: Vec<u8>,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+#[async_trait]
+pub trait SessionStore: Send + Sync + 'static {
+    async fn create_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
+
+    async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError>;
+
+    async fn touch_session(&self, token_hash: &str, now: Timestamp) -> Result<(), StoreError>;
+
+    /// Ends `old` and starts `new` in one transaction (a new token at a change of privilege).
+    async fn rotate_session(
+        &self,
+        old_token_hash: &str,
+        new: &SessionRecord,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    async fn end_session(
+        &self,
+        token_hash: &str,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// Ends every open session of the user; returns how many.
+    async fn end_user_sessions(
+        &self,
+        user: UserId,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<u64, StoreError>;
+
+    /// The user's open sessions, newest first.
+    async fn user_sessions(&self, user: UserId) -> Result<Vec<SessionRecord>, StoreError>;
+
+    async fn record_login_failure(
+        &self,
+        account_key: &str,
+        address: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    async fn login_failures(
+        &self,
+        account_key: &str,
+        address: &str,
+        since: Timestamp,
+    ) -> Result<FailureCounts, StoreError>;
+
+    async fn clear_login_failures(&self, account_key: &str) -> Result<(), StoreError>;
+
+    async fn save_resume_draft(&self, draft: &ResumeDraft) -> Result<(), StoreError>;
+
+    async fn resume_draft(&self, token_hash: &str) -> Result<Option<ResumeDraft>, StoreError>;
+
+    async fn delete_resume_draft(&self, token_hash: &str) -> Result<(), StoreError>;
+}
+
+/// An API token as stored (its secret only as a hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub id: Uuid,
+    pub user_id: UserId,
+    pub name: String,
+    pub token_hash: String,
+    pub scope: TokenScope,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+#[async_trait]
+pub trait TokenStore: Send + Sync + 'static {
+    async fn create_token(&self, token: &TokenRecord) -> Result<(), StoreError>;
+
+    async fn token(&self, token_hash: &str) -> Result<Option<TokenRecord>, StoreError>;
+
+    /// The user's tokens that are neither revoked nor expired.
+    async fn user_tokens(&self, user: UserId, now: Timestamp)
+    -> Result<Vec<TokenRecord>, StoreError>;
+
+    /// False when the token is not the user's, or already revoked.
+    async fn revoke_token(&self, user: UserId, id: Uuid, now: Timestamp)
+    -> Result<bool, StoreError>;
+
+    async fn touch_token(&self, id: Uuid, now: Timestamp) -> Result<(), StoreError>;
 }
 
 /// A database's schema described in engine-neutral terms, so the SQLite and PostgreSQL

@@ -3,7 +3,7 @@
 use alliance_service::{
     ColumnInventory, ForeignKeyInventory, SchemaInventory, StoreError, TableInventory,
 };
-use alliance_store_common::map_error;
+use alliance_store_sql::map_error;
 use sqlx::SqlitePool;
 
 pub(crate) async fn read(pool: &SqlitePool) -> Result<SchemaInventory, StoreError> {
