@@ -10,7 +10,9 @@ use sha2::{Digest, Sha256};
 pub fn check_password(password: &str, context: &[&str]) -> Result<(), String> {
     let length = password.chars().count();
     if length < 12 {
-        return Err("Use at least 12 characters. A few unrelated words make a good password.".to_owned());
+        return Err(
+            "Use at least 12 characters. A few unrelated words make a good password.".to_owned(),
+        );
     }
     if length > 256 {
         return Err("Use 256 characters or fewer".to_owned());
@@ -20,7 +22,8 @@ pub fn check_password(password: &str, context: &[&str]) -> Result<(), String> {
     let score = zxcvbn::zxcvbn(password, context).score();
     if (score as u8) < 2 {
         return Err(
-            "This password is too common or too easy to guess. Try a few unrelated words.".to_owned(),
+            "This password is too common or too easy to guess. Try a few unrelated words."
+                .to_owned(),
         );
     }
     Ok(())
@@ -261,10 +264,21 @@ pub mod totp {
         None
     }
 
+    /// The secret from its base32 form (as shown for typing into an app).
+    pub fn decode_base32(text: &str) -> Option<Vec<u8>> {
+        let cleaned: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        let bytes = totp_rs::Secret::try_from_base32(cleaned.to_uppercase()).ok()?;
+        let bytes = bytes.as_ref().to_vec();
+        (bytes.len() >= 16).then_some(bytes)
+    }
+
     /// The code for a moment; for tests.
     pub fn code_at(secret: &[u8], at: Timestamp) -> Option<String> {
         let totp = build(secret, "alliance", "Alliance").ok()?;
-        Some(totp.generate(u64::try_from(at.as_second()).ok()?).to_string())
+        Some(
+            totp.generate(u64::try_from(at.as_second()).ok()?)
+                .to_string(),
+        )
     }
 
     fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -283,8 +297,17 @@ mod tests {
     #[test]
     fn short_and_common_passwords_are_refused() {
         assert!(check_password("short", &[]).is_err());
-        for common in ["password1234", "Password1234!", "qwertyuiop123", "111111111111", "iloveyou1234"] {
-            assert!(check_password(common, &[]).is_err(), "{common} was accepted");
+        for common in [
+            "password1234",
+            "Password1234!",
+            "qwertyuiop123",
+            "111111111111",
+            "iloveyou1234",
+        ] {
+            assert!(
+                check_password(common, &[]).is_err(),
+                "{common} was accepted"
+            );
         }
         assert!(check_password("samokafor2026", &["samokafor"]).is_err());
         assert!(check_password("lantern orchard pebble", &[]).is_ok());
@@ -296,9 +319,15 @@ mod tests {
         let p = SessionPolicy::default();
         let start = at(1_800_000_000);
         assert_eq!(p.check(start, start, at(1_800_000_000 + 29 * 60)), Ok(()));
-        assert_eq!(p.check(start, start, at(1_800_000_000 + 30 * 60)), Err(SessionEnd::Idle));
+        assert_eq!(
+            p.check(start, start, at(1_800_000_000 + 30 * 60)),
+            Err(SessionEnd::Idle)
+        );
         let active = at(1_800_000_000 + 12 * 3600 - 60);
-        assert_eq!(p.check(start, active, at(1_800_000_000 + 12 * 3600)), Err(SessionEnd::Absolute));
+        assert_eq!(
+            p.check(start, active, at(1_800_000_000 + 12 * 3600)),
+            Err(SessionEnd::Absolute)
+        );
     }
 
     #[test]
@@ -311,7 +340,10 @@ mod tests {
         assert_eq!(p.delay(60), SignedDuration::from_mins(15));
         let latest = at(1_800_000_000);
         assert_eq!(p.wait(4, Some(latest), latest), None);
-        assert_eq!(p.wait(7, Some(latest), at(1_800_000_001)), Some(SignedDuration::from_secs(3)));
+        assert_eq!(
+            p.wait(7, Some(latest), at(1_800_000_001)),
+            Some(SignedDuration::from_secs(3))
+        );
         assert_eq!(p.wait(7, Some(latest), at(1_800_000_004)), None);
         assert_eq!(p.wait(7, None, latest), None);
     }
@@ -345,13 +377,20 @@ mod tests {
         assert_ne!(secret_hash(&token), token);
         let codes = recovery_codes(&[200u8; 100]);
         assert_eq!(codes.len(), 10);
-        assert!(codes.iter().all(|c| c.len() == 11 && c.as_bytes()[5] == b'-'));
+        assert!(
+            codes
+                .iter()
+                .all(|c| c.len() == 11 && c.as_bytes()[5] == b'-')
+        );
         assert_eq!(normalise_recovery_code(" K7M2P 9XQ4T "), "k7m2p-9xq4t");
     }
 
     #[test]
     fn token_lifetimes_are_bounded() {
-        assert_eq!(token_lifetime(None), Ok(SignedDuration::from_hours(90 * 24)));
+        assert_eq!(
+            token_lifetime(None),
+            Ok(SignedDuration::from_hours(90 * 24))
+        );
         assert!(token_lifetime(Some(0)).is_err());
         assert!(token_lifetime(Some(400)).is_err());
         assert_eq!(TokenScope::parse("read"), Ok(TokenScope::Read));
@@ -383,7 +422,9 @@ pub mod password {
         let Ok(parsed) = PasswordHash::new(phc) else {
             return false;
         };
-        hasher().verify_password(password.as_bytes(), &parsed).is_ok()
+        hasher()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
     }
 
     /// A hash of nothing anyone knows, verified against when the username does not exist, so
@@ -404,7 +445,10 @@ pub mod password {
             assert!(verify("lantern orchard pebble", &phc));
             assert!(!verify("lantern orchard pebbles", &phc));
             assert!(!verify("anything", "not a hash"));
-            assert!(decoy().starts_with("$argon2id$"), "the decoy must cost a real verification");
+            assert!(
+                decoy().starts_with("$argon2id$"),
+                "the decoy must cost a real verification"
+            );
             assert!(!verify("anything", decoy()));
         }
     }

@@ -102,7 +102,13 @@ impl SealingKey {
         let aad = at.aad(self.version);
         // Encryption with a valid key and nonce cannot fail for in-memory buffers.
         let ciphertext = cipher
-            .encrypt(&nonce, Payload { msg: plaintext, aad: &aad })
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plaintext,
+                    aad: &aad,
+                },
+            )
             .unwrap_or_default();
         let mut out = Vec::with_capacity(HEADER + ciphertext.len());
         out.extend_from_slice(&MARKER);
@@ -118,7 +124,9 @@ impl SealingKey {
         if version != self.version {
             return Err(SealError::UnknownKeyVersion(version));
         }
-        let nonce_bytes: [u8; 24] = sealed[6..HEADER].try_into().map_err(|_| SealError::Malformed)?;
+        let nonce_bytes: [u8; 24] = sealed[6..HEADER]
+            .try_into()
+            .map_err(|_| SealError::Malformed)?;
         let cipher = XChaCha20Poly1305::new(&Key::from(*self.key));
         let aad = at.aad(version);
         cipher
@@ -158,32 +166,56 @@ mod tests {
         let master = MasterKey::from_bytes([9; 32]);
         let key = master.sealing_key("totp", 1);
         let sealed = key.seal(b"JBSWY3DPEHPK3PXP", AT, [1; 24]);
-        assert_eq!(key.open(&sealed, AT).map(|p| p.to_vec()), Ok(b"JBSWY3DPEHPK3PXP".to_vec()));
-        assert!(!sealed.windows(16).any(|w| w == b"JBSWY3DPEHPK3PXP"), "plaintext visible");
+        assert_eq!(
+            key.open(&sealed, AT).map(|p| p.to_vec()),
+            Ok(b"JBSWY3DPEHPK3PXP".to_vec())
+        );
+        assert!(
+            !sealed.windows(16).any(|w| w == b"JBSWY3DPEHPK3PXP"),
+            "plaintext visible"
+        );
 
         let other_row = SealedAt { row: "0191", ..AT };
-        assert_eq!(key.open(&sealed, other_row).err(), Some(SealError::Rejected));
-        let other_column = SealedAt { column: "name", ..AT };
-        assert_eq!(key.open(&sealed, other_column).err(), Some(SealError::Rejected));
+        assert_eq!(
+            key.open(&sealed, other_row).err(),
+            Some(SealError::Rejected)
+        );
+        let other_column = SealedAt {
+            column: "name",
+            ..AT
+        };
+        assert_eq!(
+            key.open(&sealed, other_column).err(),
+            Some(SealError::Rejected)
+        );
 
         let mut tampered = sealed.clone();
         let last = tampered.len() - 1;
         tampered[last] ^= 1;
         assert_eq!(key.open(&tampered, AT).err(), Some(SealError::Rejected));
-        assert_eq!(key.open(&sealed[..10], AT).err(), Some(SealError::Malformed));
+        assert_eq!(
+            key.open(&sealed[..10], AT).err(),
+            Some(SealError::Malformed)
+        );
     }
 
     #[test]
     fn keys_differ_by_purpose_version_and_master() {
         let master = MasterKey::from_bytes([9; 32]);
         let sealed = master.sealing_key("totp", 1).seal(b"x", AT, [2; 24]);
-        assert_eq!(master.sealing_key("resume", 1).open(&sealed, AT).err(), Some(SealError::Rejected));
+        assert_eq!(
+            master.sealing_key("resume", 1).open(&sealed, AT).err(),
+            Some(SealError::Rejected)
+        );
         assert_eq!(
             master.sealing_key("totp", 2).open(&sealed, AT).err(),
             Some(SealError::UnknownKeyVersion(1))
         );
         let other = MasterKey::from_bytes([8; 32]);
-        assert_eq!(other.sealing_key("totp", 1).open(&sealed, AT).err(), Some(SealError::Rejected));
+        assert_eq!(
+            other.sealing_key("totp", 1).open(&sealed, AT).err(),
+            Some(SealError::Rejected)
+        );
         assert_eq!(sealed_version(&sealed), Ok(1));
         assert_eq!(format!("{master:?}"), "MasterKey(..)");
     }
@@ -191,6 +223,9 @@ mod tests {
     #[test]
     fn fresh_nonces_give_different_ciphertexts() {
         let key = MasterKey::from_bytes([9; 32]).sealing_key("totp", 1);
-        assert_ne!(key.seal(b"same", AT, [1; 24]), key.seal(b"same", AT, [2; 24]));
+        assert_ne!(
+            key.seal(b"same", AT, [1; 24]),
+            key.seal(b"same", AT, [2; 24])
+        );
     }
 }

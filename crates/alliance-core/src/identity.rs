@@ -141,7 +141,9 @@ impl RegistrationBody {
             RegistrationBody::AcpChildPsychotherapist => {
                 "Association of Child Psychotherapists (ACP)"
             }
-            RegistrationBody::Bacp => "British Association for Counselling and Psychotherapy (BACP)",
+            RegistrationBody::Bacp => {
+                "British Association for Counselling and Psychotherapy (BACP)"
+            }
             RegistrationBody::Ukcp => "UK Council for Psychotherapy (UKCP)",
             RegistrationBody::Bapt => "British Association of Play Therapists (BAPT)",
             RegistrationBody::Other => "Other",
@@ -308,7 +310,10 @@ fn parse_email(raw: &str) -> Result<String, String> {
     let (Some(local), Some(domain), None) = (parts.next(), parts.next(), parts.next()) else {
         return Err("Enter an email address like name@example.org".to_owned());
     };
-    if local.is_empty() || !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.')
+    if local.is_empty()
+        || !domain.contains('.')
+        || domain.starts_with('.')
+        || domain.ends_with('.')
         || line.contains(char::is_whitespace)
     {
         return Err("Enter an email address like name@example.org".to_owned());
@@ -341,20 +346,41 @@ mod tests {
 
     #[test]
     fn usernames_are_plain_and_lower_cased() {
-        assert_eq!(Username::parse(" J.Smith ").map(|u| u.0), Ok("j.smith".to_owned()));
-        for bad in ["ab", "a b c", "josé", "<script>", &"a".repeat(65), "semi;colon"] {
+        assert_eq!(
+            Username::parse(" J.Smith ").map(|u| u.0),
+            Ok("j.smith".to_owned())
+        );
+        for bad in [
+            "ab",
+            "a b c",
+            "josé",
+            "<script>",
+            &"a".repeat(65),
+            "semi;colon",
+        ] {
             assert!(Username::parse(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn details_report_every_field_at_fault() {
-        let err = UserDetails::parse("", &["wizard".into()], "nowhere", None, Some("not-an-email"))
-            .err()
-            .map(|e| e.errors.into_iter().map(|f| f.field).collect::<Vec<_>>());
+        let err = UserDetails::parse(
+            "",
+            &["wizard".into()],
+            "nowhere",
+            None,
+            Some("not-an-email"),
+        )
+        .err()
+        .map(|e| e.errors.into_iter().map(|f| f.field).collect::<Vec<_>>());
         assert_eq!(
             err,
-            Some(vec!["display_name".into(), "roles".into(), "registration".into(), "email".into()])
+            Some(vec![
+                "display_name".into(),
+                "roles".into(),
+                "registration".into(),
+                "email".into()
+            ])
         );
         let ok = UserDetails::parse(
             "Sam Okafor",
@@ -364,8 +390,14 @@ mod tests {
             Some(""),
         );
         let ok = ok.ok();
-        assert_eq!(ok.as_ref().map(|d| d.roles.clone()), Some(vec![Role::Therapist, Role::Supervisor]));
-        assert_eq!(ok.and_then(|d| d.registration_number), Some("AS12345".to_owned()));
+        assert_eq!(
+            ok.as_ref().map(|d| d.roles.clone()),
+            Some(vec![Role::Therapist, Role::Supervisor])
+        );
+        assert_eq!(
+            ok.and_then(|d| d.registration_number),
+            Some("AS12345".to_owned())
+        );
         assert!(UserDetails::parse("Sam", &[], "none", None, None).is_err());
     }
 }

@@ -11,6 +11,8 @@ pub mod crypto;
 pub mod error;
 pub mod identity;
 pub mod paging;
+pub mod policy;
+pub mod random;
 pub mod service;
 pub mod uk;
 pub mod version;

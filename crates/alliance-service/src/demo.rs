@@ -5,8 +5,11 @@
 //! Each capability adds its own step to [`generate`] as it lands; the scales below are the
 //! shapes those steps fill (issue 20 sets the large one).
 
-use crate::store::{Store, StoreError};
-use alliance_core::{Clock, Nation, ServiceName, service::ServiceDetails};
+use crate::app::Alliance;
+use crate::store::{NewUser, StoreError};
+use alliance_core::identity::{RegistrationBody, Role, UserDetails, UserId, Username};
+use alliance_core::{Nation, ServiceName, service::ServiceDetails};
+use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
 /// How big a synthetic service to make.
@@ -94,6 +97,10 @@ pub enum DemoError {
 pub struct DemoSummary {
     pub service_name: String,
     pub shape: DemoShape,
+    /// The password every demo account shares (demo data is made up; nothing real is behind it).
+    pub password: String,
+    /// The accounts to try, as (username, what they do).
+    pub accounts: Vec<(String, String)>,
 }
 
 const PLACES: [&str; 12] = [
@@ -126,24 +133,66 @@ pub fn demo_service_name(seed: u64) -> Result<ServiceName, String> {
     ServiceName::parse(&format!("{place} {kind} (demo)"))
 }
 
-/// Fills an empty database with a synthetic service.
+const FIRST_NAMES: [&str; 24] = [
+    "Amara", "Ben", "Chloe", "Dev", "Eilidh", "Farah", "Gareth", "Hana", "Idris", "Jade", "Kofi",
+    "Leah", "Marek", "Niamh", "Owen", "Priya", "Quinn", "Rhys", "Saoirse", "Tomasz", "Uma", "Wyn",
+    "Yusuf", "Zara",
+];
+
+const SURNAMES: [&str; 24] = [
+    "Adeyemi",
+    "Brennan",
+    "Chowdhury",
+    "Davies",
+    "Evans",
+    "Fraser",
+    "Gallagher",
+    "Hughes",
+    "Iqbal",
+    "Jones",
+    "Kowalski",
+    "Lloyd",
+    "Morgan",
+    "Nwosu",
+    "O'Neill",
+    "Patel",
+    "Quinlan",
+    "Roberts",
+    "Singh",
+    "Thomas",
+    "Usman",
+    "Vaughan",
+    "Williams",
+    "Young",
+];
+
+const WORDS: [&str; 32] = [
+    "harbour", "lantern", "meadow", "pebble", "orchard", "kestrel", "willow", "copper", "thistle",
+    "marble", "saffron", "beacon", "juniper", "otter", "quartz", "ember", "bramble", "falcon",
+    "heather", "lagoon", "nutmeg", "puffin", "raven", "sorrel", "tundra", "umber", "velvet",
+    "walnut", "yarrow", "zephyr", "acorn", "cobble",
+];
+
+/// Fills an empty database with a synthetic service and its staff accounts.
 pub async fn generate(
-    store: &dyn Store,
-    clock: &dyn Clock,
+    alliance: &Alliance,
     scale: DemoScale,
     seed: u64,
     progress: &dyn Progress,
 ) -> Result<DemoSummary, DemoError> {
+    let store = alliance.store();
     if !store.is_empty().await? {
         return Err(DemoError::NotEmpty);
     }
+    let mut rng = StdRng::seed_from_u64(seed);
+    let shape = scale.shape();
     progress.step("service", 1);
     let details = ServiceDetails {
         name: demo_service_name(seed).map_err(DemoError::Generated)?,
         nation: Nation::England,
     };
     let profile = match store
-        .create_service_profile(&details, true, clock.now())
+        .create_service_profile(&details, true, alliance.clock().now())
         .await
     {
         Ok(profile) => profile,
@@ -152,10 +201,85 @@ pub async fn generate(
         Err(other) => return Err(other.into()),
     };
     progress.advance(1);
+
+    let password: Vec<&str> = WORDS.choose_multiple(&mut rng, 4).copied().collect();
+    let password = password.join(" ");
+    // One hash for every demo account: hashing thousands of times would only slow the demo.
+    let password_hash = alliance
+        .hash_password(&password)
+        .await
+        .map_err(|e| DemoError::Generated(e.to_string()))?;
+
+    let named: [(&str, Role, &str); 5] = [
+        ("demo-admin", Role::Administrator, "administrator"),
+        ("demo-lead", Role::ServiceLead, "service lead"),
+        ("demo-dsl", Role::Dsl, "Designated Safeguarding Lead"),
+        ("demo-supervisor", Role::Supervisor, "supervisor"),
+        ("demo-staff", Role::Staff, "school staff"),
+    ];
+    let total = u64::from(shape.therapists) + named.len() as u64;
+    progress.step("staff", total);
+    let mut accounts = Vec::new();
+    let mut people = Vec::new();
+    for (username, role, what) in named {
+        people.push((username.to_owned(), role));
+        accounts.push((username.to_owned(), what.to_owned()));
+    }
+    for n in 1..=shape.therapists {
+        people.push((format!("demo-therapist-{n}"), Role::Therapist));
+    }
+    accounts.push(("demo-therapist-1".to_owned(), "therapist".to_owned()));
+    let now = alliance.clock().now();
+    let mut supervisor = None;
+    let mut therapists = Vec::new();
+    for (username, role) in people {
+        let first = FIRST_NAMES.choose(&mut rng).copied().unwrap_or("Sam");
+        let last = SURNAMES.choose(&mut rng).copied().unwrap_or("Jones");
+        let registration = match role {
+            Role::Therapist => *[
+                RegistrationBody::Bapt,
+                RegistrationBody::Bacp,
+                RegistrationBody::Hcpc,
+            ]
+            .choose(&mut rng)
+            .unwrap_or(&RegistrationBody::Bacp),
+            Role::Staff => RegistrationBody::Teacher,
+            _ => RegistrationBody::Ukcp,
+        };
+        let mut roles = vec![role];
+        if role == Role::Supervisor {
+            roles.push(Role::Therapist);
+        }
+        let user = NewUser {
+            id: UserId(uuid::Uuid::now_v7()),
+            username: Username::parse(&username).map_err(DemoError::Generated)?,
+            details: UserDetails {
+                display_name: format!("{first} {last}"),
+                roles,
+                registration,
+                registration_number: None,
+                email: None,
+            },
+            password_hash: password_hash.clone(),
+        };
+        store.create_user(&user, now).await?;
+        match role {
+            Role::Supervisor => supervisor = Some(user.id),
+            Role::Therapist => therapists.push(user.id),
+            _ => {}
+        }
+        progress.advance(1);
+    }
+    if let Some(supervisor) = supervisor {
+        let supervised: Vec<UserId> = therapists.iter().take(8).copied().collect();
+        store.set_supervisees(supervisor, &supervised, now).await?;
+    }
     progress.finish();
     Ok(DemoSummary {
         service_name: profile.name.as_str().to_owned(),
-        shape: scale.shape(),
+        shape,
+        password,
+        accounts,
     })
 }
 

@@ -4,16 +4,20 @@
 //! [`Store`] interface, and never sees SQL or HTTP. The storage crates implement [`Store`];
 //! the web crate and the binary call the use-cases.
 
+pub mod accounts;
 pub mod app;
+pub mod auth;
 pub mod clock;
 pub mod demo;
+pub mod error;
 pub mod store;
 
-pub use app::Alliance;
-pub use clock::SystemClock;
+pub use app::{Alliance, Settings};
+pub use auth::{AccountRequest, Actor, NextStep, SessionState, Via};
+pub use clock::{OsRandom, SystemClock};
+pub use error::{AppError, AppResult};
 pub use store::{
     AccountStore, ColumnInventory, Credentials, DatabaseKind, FailureCounts, ForeignKeyInventory,
-    NewUser, ResumeDraft, SchemaInventory, SchemaStatus, ServiceStore, SessionRecord,
-    SessionStore, Store, StoreError, SystemStore, TableInventory, TokenRecord, TokenStore,
-    UserFilter,
+    NewUser, ResumeDraft, SchemaInventory, SchemaStatus, ServiceStore, SessionRecord, SessionStore,
+    Store, StoreError, SystemStore, TableInventory, TokenRecord, TokenStore, UserFilter,
 };

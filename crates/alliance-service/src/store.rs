@@ -346,12 +346,19 @@ pub trait TokenStore: Send + Sync + 'static {
     async fn token(&self, token_hash: &str) -> Result<Option<TokenRecord>, StoreError>;
 
     /// The user's tokens that are neither revoked nor expired.
-    async fn user_tokens(&self, user: UserId, now: Timestamp)
-    -> Result<Vec<TokenRecord>, StoreError>;
+    async fn user_tokens(
+        &self,
+        user: UserId,
+        now: Timestamp,
+    ) -> Result<Vec<TokenRecord>, StoreError>;
 
     /// False when the token is not the user's, or already revoked.
-    async fn revoke_token(&self, user: UserId, id: Uuid, now: Timestamp)
-    -> Result<bool, StoreError>;
+    async fn revoke_token(
+        &self,
+        user: UserId,
+        id: Uuid,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
 
     async fn touch_token(&self, id: Uuid, now: Timestamp) -> Result<(), StoreError>;
 }

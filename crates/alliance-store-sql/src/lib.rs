@@ -75,8 +75,7 @@ pub trait Engine: Database {
 impl Engine for sqlx::Sqlite {
     const KIND: DatabaseKind = DatabaseKind::Sqlite;
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
-    const HAS_MIGRATIONS_TABLE: &'static str =
-        "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'";
+    const HAS_MIGRATIONS_TABLE: &'static str = "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'";
 
     fn rows_affected(result: &Self::QueryResult) -> u64 {
         result.rows_affected()
@@ -86,8 +85,7 @@ impl Engine for sqlx::Sqlite {
 impl Engine for sqlx::Postgres {
     const KIND: DatabaseKind = DatabaseKind::Postgres;
     const BEGIN_WRITE: &'static str = "BEGIN";
-    const HAS_MIGRATIONS_TABLE: &'static str =
-        "SELECT COUNT(*) AS n FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = '_sqlx_migrations'";
+    const HAS_MIGRATIONS_TABLE: &'static str = "SELECT COUNT(*) AS n FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = '_sqlx_migrations'";
 
     fn rows_affected(result: &Self::QueryResult) -> u64 {
         result.rows_affected()

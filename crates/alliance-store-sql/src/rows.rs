@@ -16,9 +16,7 @@ pub(crate) fn user_id(raw: &str) -> Result<UserId, StoreError> {
     UserId::parse(raw).map_err(|e| corrupt("user id", e))
 }
 
-pub(crate) fn optional_micros(
-    micros: Option<i64>,
-) -> Result<Option<jiff::Timestamp>, StoreError> {
+pub(crate) fn optional_micros(micros: Option<i64>) -> Result<Option<jiff::Timestamp>, StoreError> {
     micros.map(from_micros).transpose()
 }
 

@@ -8,6 +8,8 @@
 
 pub mod api;
 mod assets;
+pub mod auth;
+mod errors;
 pub mod extract;
 mod headers;
 mod pages;
@@ -32,6 +34,9 @@ pub struct WebConfig {
     /// True when clients reach Alliance over HTTPS (directly or through a proxy that
     /// terminates TLS): responses then carry Strict-Transport-Security.
     pub https: bool,
+    /// True when browsers see a secure context (HTTPS, or this machine): the session cookie is
+    /// then `__Host-` and `Secure`. False only for plain HTTP beyond this machine.
+    pub secure_cookies: bool,
 }
 
 /// What every handler can reach.
@@ -51,8 +56,13 @@ pub fn router(alliance: Alliance, config: WebConfig) -> Router {
     Router::new()
         .merge(pages::router())
         .merge(api)
-        .merge(assets::router())
         .fallback(respond::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
+        // Static assets need no credentials: no session is looked up for them.
+        .merge(assets::router())
         .with_state(state.clone())
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
@@ -70,7 +80,10 @@ pub async fn serve(
     app: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

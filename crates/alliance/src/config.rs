@@ -23,6 +23,7 @@ pub struct FileConfig {
     pub insecure_http: Option<bool>,
     pub https: Option<bool>,
     pub log: Option<String>,
+    pub master_key_file: Option<PathBuf>,
 }
 
 /// What the command line and environment gave (clap has merged flag over environment).
@@ -33,6 +34,7 @@ pub struct Overrides {
     pub bind: Option<String>,
     pub insecure_http: bool,
     pub https: bool,
+    pub master_key_file: Option<PathBuf>,
 }
 
 /// Where a setting's value came from, for `check-config`.
@@ -159,6 +161,8 @@ pub struct Settings {
     pub insecure_http: bool,
     pub https: bool,
     pub log: String,
+    /// The master key's file (default `keys/master.key` in the data folder).
+    pub master_key_file: PathBuf,
 }
 
 impl Settings {
@@ -192,6 +196,11 @@ impl Settings {
             anyhow!("the address to serve on ({bind_raw:?}, from {bind_source}) is not an IP address and port, such as 127.0.0.1:8080")
         })?;
 
+        let master_key_file = overrides
+            .master_key_file
+            .clone()
+            .or(file.master_key_file)
+            .unwrap_or_else(|| data.join("keys").join("master.key"));
         Ok(Self {
             data,
             data_source,
@@ -202,11 +211,18 @@ impl Settings {
             insecure_http: overrides.insecure_http || file.insecure_http.unwrap_or(false),
             https: overrides.https || file.https.unwrap_or(false),
             log: file.log.unwrap_or_else(|| "info".to_owned()),
+            master_key_file,
         })
     }
 
     /// Serving on an address other machines can reach, over plain HTTP, must be asked for:
     /// passwords and children's records would cross the network readable.
+    /// Whether browsers will see a secure context: over HTTPS, or on this machine (browsers
+    /// treat `localhost` and 127.0.0.1 as secure).
+    pub fn secure_context(&self) -> bool {
+        self.https || self.bind.ip().is_loopback()
+    }
+
     pub fn check_transport(&self) -> anyhow::Result<()> {
         if !self.bind.ip().is_loopback() && !self.insecure_http {
             bail!(

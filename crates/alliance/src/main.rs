@@ -3,10 +3,12 @@
 
 mod config;
 mod database;
+mod keys;
 
-use alliance_core::Clock;
-use alliance_service::demo::{self, DemoScale, Progress};
-use alliance_service::{Alliance, StoreError, SystemClock};
+use alliance_core::auth::TokenScope;
+use alliance_core::random::Random;
+use alliance_service::demo::{self, DemoScale, DemoSummary, Progress};
+use alliance_service::{AccountRequest, Alliance, AppError, OsRandom, StoreError, SystemClock};
 use alliance_store_sqlite::OpenMode;
 use anyhow::{Context, anyhow, bail};
 use clap::{Args, Parser, Subcommand};
@@ -45,6 +47,14 @@ struct DataArgs {
         hide_env_values = true
     )]
     database: Option<String>,
+    /// The master key file (default: keys/master.key in the data folder).
+    #[arg(
+        long,
+        global = true,
+        env = "ALLIANCE_MASTER_KEY_FILE",
+        value_name = "FILE"
+    )]
+    master_key_file: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -57,6 +67,56 @@ enum Command {
     Migrate(MigrateArgs),
     /// Check the configuration and the database without changing anything.
     CheckConfig,
+    /// Manage staff accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a staff account (the first administrator, for example).
+    Add(UserAddArgs),
+}
+
+#[derive(Args)]
+struct UserAddArgs {
+    #[arg(long)]
+    username: String,
+    /// A role: therapist, supervisor, dsl, deputy-dsl, service-lead, administrator, staff.
+    /// Repeat for several.
+    #[arg(long = "role", required = true)]
+    roles: Vec<String>,
+    /// The person's name as others see it (default: the username).
+    #[arg(long)]
+    display_name: Option<String>,
+    /// Read the password from the first line of standard input; otherwise one is made up and
+    /// printed once.
+    #[arg(long)]
+    password_stdin: bool,
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for a user; it is printed once.
+    Create(TokenCreateArgs),
+}
+
+#[derive(Args)]
+struct TokenCreateArgs {
+    #[arg(long)]
+    username: String,
+    /// read or read-write.
+    #[arg(long, default_value = "read")]
+    scope: String,
+    /// Days until it expires (1 to 366).
+    #[arg(long, default_value_t = 90)]
+    expires: i64,
+    /// What the token is for.
+    #[arg(long, default_value = "command line")]
+    name: String,
 }
 
 #[derive(Args)]
@@ -122,6 +182,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut overrides = Overrides {
         data: cli.data.data,
         database_url: cli.data.database,
+        master_key_file: cli.data.master_key_file,
         ..Overrides::default()
     };
     if let Command::Serve(serve) = &cli.command {
@@ -136,6 +197,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(args) => run_demo(&settings, args).await,
         Command::Migrate(args) => migrate(&settings, args).await,
         Command::CheckConfig => check_config(&settings).await,
+        Command::User(UserCommand::Add(args)) => add_user(&settings, args).await,
+        Command::Token(TokenCommand::Create(args)) => create_token(&settings, args).await,
     }
 }
 
@@ -178,11 +241,34 @@ fn describe(err: StoreError, settings: &Settings) -> anyhow::Error {
     }
 }
 
+/// Alliance over an open database, with the system clock, the OS's randomness and the key.
+fn build_alliance(settings: &Settings, database: &Database) -> anyhow::Result<Alliance> {
+    let random: Arc<dyn Random> = Arc::new(OsRandom);
+    let key = keys::load_or_create(&settings.master_key_file, true, random.as_ref())?;
+    Ok(Alliance::new(
+        database.store(),
+        Arc::new(SystemClock),
+        random,
+        Arc::new(key),
+        alliance_service::Settings::default(),
+    ))
+}
+
+fn print_demo(summary: &DemoSummary) {
+    println!("Demo service created: {}", summary.service_name);
+    println!(
+        "Sign in as any of these, all with the password: {}",
+        summary.password
+    );
+    for (username, what) in &summary.accounts {
+        println!("  {username:<20} {what}");
+    }
+}
+
 async fn serve(settings: &Settings, demo: bool) -> anyhow::Result<()> {
     settings.check_transport()?;
     let database = open_for_writing(settings).await?;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let alliance = Alliance::new(database.store(), clock.clone());
+    let alliance = build_alliance(settings, &database)?;
     if demo {
         match alliance.service_profile().await? {
             Some(profile) if profile.is_demo => {}
@@ -191,15 +277,9 @@ async fn serve(settings: &Settings, demo: bool) -> anyhow::Result<()> {
                  into a database with real records; use another --data folder"
             ),
             None => {
-                let summary = demo::generate(
-                    alliance.store(),
-                    clock.as_ref(),
-                    DemoScale::Small,
-                    1,
-                    &demo::NoProgress,
-                )
-                .await?;
-                println!("Demo service created: {}", summary.service_name);
+                let summary =
+                    demo::generate(&alliance, DemoScale::Small, 1, &demo::NoProgress).await?;
+                print_demo(&summary);
             }
         }
     }
@@ -207,10 +287,17 @@ async fn serve(settings: &Settings, demo: bool) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", settings.bind))?;
     let address = listener.local_addr()?;
+    if let Some(code) = alliance.issue_setup_code().await.map_err(app_error)? {
+        println!(
+            "First-run setup: open http://{address}/setup and enter the one-time code {code} \
+             (valid for an hour), or run `alliance user add`."
+        );
+    }
     let app = alliance_web::router(
         alliance,
         alliance_web::WebConfig {
             https: settings.https,
+            secure_cookies: settings.secure_context(),
         },
     );
     println!(
@@ -220,6 +307,105 @@ async fn serve(settings: &Settings, demo: bool) -> anyhow::Result<()> {
     alliance_web::serve(listener, app, shutdown_signal())
         .await
         .context("the server stopped with an error")?;
+    database.close().await;
+    Ok(())
+}
+
+fn app_error(err: AppError) -> anyhow::Error {
+    match err {
+        AppError::Invalid(invalid) => anyhow!(
+            "{}",
+            invalid
+                .errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        other => anyhow!("{other}"),
+    }
+}
+
+async fn add_user(settings: &Settings, args: UserAddArgs) -> anyhow::Result<()> {
+    let database = open_for_writing(settings).await?;
+    let alliance = build_alliance(settings, &database)?;
+    let (password, made_up) = if args.password_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("cannot read the password from standard input")?;
+        (line.trim_end_matches(['\n', '\r']).to_owned(), false)
+    } else {
+        (made_up_password(&OsRandom), true)
+    };
+    let display_name = args.display_name.unwrap_or_else(|| args.username.clone());
+    let user = alliance
+        .create_user_unchecked(AccountRequest {
+            username: &args.username,
+            display_name: &display_name,
+            password: &password,
+            roles: &args.roles,
+            registration: "none",
+            registration_number: None,
+            email: None,
+        })
+        .await
+        .map_err(app_error)?;
+    println!(
+        "Added {} ({}).",
+        user.username.as_str(),
+        user.roles
+            .iter()
+            .map(|r| r.label())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if made_up {
+        println!("Their first password, shown only now: {password}");
+    }
+    database.close().await;
+    Ok(())
+}
+
+/// Five groups of four letters and digits, without look-alike characters.
+fn made_up_password(random: &dyn Random) -> String {
+    const ALPHABET: &[u8] = b"23456789abcdefghjkmnpqrstuvwxyz";
+    let mut bytes = [0u8; 20];
+    random.fill(&mut bytes);
+    bytes
+        .chunks(4)
+        .map(|chunk| {
+            chunk
+                .iter()
+                .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+async fn create_token(settings: &Settings, args: TokenCreateArgs) -> anyhow::Result<()> {
+    let database = open_for_writing(settings).await?;
+    let alliance = build_alliance(settings, &database)?;
+    let scope = TokenScope::parse(&args.scope).map_err(|m| anyhow!("--scope: {m}"))?;
+    let user = alliance
+        .user_by_username(&args.username)
+        .await
+        .map_err(|e| match e {
+            AppError::NotFound => anyhow!("there is no user {}", args.username),
+            other => app_error(other),
+        })?;
+    let issued = alliance
+        .issue_token(&user, &args.name, scope, Some(args.expires))
+        .await
+        .map_err(app_error)?;
+    println!("{}", issued.secret);
+    eprintln!(
+        "API token for {} ({}), expires {}. It is shown only now.",
+        user.username.as_str(),
+        scope.code(),
+        alliance_core::uk::date_time(issued.record.expires_at)
+    );
     database.close().await;
     Ok(())
 }
@@ -264,21 +450,12 @@ impl Progress for Bar {
 
 async fn run_demo(settings: &Settings, args: DemoArgs) -> anyhow::Result<()> {
     let database = open_for_writing(settings).await?;
+    let alliance = build_alliance(settings, &database)?;
     let style = indicatif::ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len}")
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
     let bar = Bar(indicatif::ProgressBar::new(0).with_style(style));
-    let summary = demo::generate(
-        database.store().as_ref(),
-        &SystemClock,
-        args.scale,
-        args.seed,
-        &bar,
-    )
-    .await?;
-    println!(
-        "Demo service created: {} (scale for {} therapists, {} children as capabilities add them)",
-        summary.service_name, summary.shape.therapists, summary.shape.children
-    );
+    let summary = demo::generate(&alliance, args.scale, args.seed, &bar).await?;
+    print_demo(&summary);
     database.close().await;
     Ok(())
 }
@@ -320,6 +497,12 @@ async fn check_config(settings: &Settings) -> anyhow::Result<()> {
     println!("bind:        {} ({})", settings.bind, settings.bind_source);
     println!("https:       {}", settings.https);
     let mut problems = Vec::new();
+    println!("master key:  {}", settings.master_key_file.display());
+    if !settings.master_key_file.exists() {
+        println!("The master key file does not exist yet; serve creates it.");
+    } else if let Err(e) = keys::load_or_create(&settings.master_key_file, false, &OsRandom) {
+        problems.push(format!("{e:#}"));
+    }
     if let Err(e) = settings.check_transport() {
         problems.push(e.to_string());
     }

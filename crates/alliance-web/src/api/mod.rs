@@ -5,7 +5,9 @@
 //! documented. A test reads this folder's source and fails on any other way of adding one.
 
 mod health;
+mod me;
 mod service;
+mod users;
 
 use crate::AppState;
 use crate::problem::{Problem, ProblemField};
@@ -29,19 +31,45 @@ pub use service::ServiceView;
             update made against an older version is refused with 409."
     ),
     components(schemas(Problem, ProblemField)),
+    modifiers(&BearerAuth),
     tags(
         (name = "system", description = "Health and the API's own description"),
         (name = "service", description = "The service that runs this Alliance"),
+        (name = "account", description = "Your own account, sessions and API tokens"),
+        (name = "users", description = "Staff accounts: the directory, and changes by administrators"),
     )
 )]
 struct ApiDoc;
+
+/// API tokens (`alliance token create`, or the account page) go in `Authorization: Bearer`.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut OpenApiDocument) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
 
 /// The API's routes together with their documentation.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(openapi_json))
-        .routes(routes!(service::get_service))
+        .routes(routes!(service::get_service, service::update_service))
+        .routes(routes!(me::me))
+        .routes(routes!(me::sessions))
+        .routes(routes!(me::end_all_sessions))
+        .routes(routes!(me::tokens, me::create_token))
+        .routes(routes!(me::revoke_token))
+        .routes(routes!(users::list_users, users::create_user))
+        .routes(routes!(users::get_user, users::update_user))
+        .routes(routes!(users::set_active))
+        .routes(routes!(users::set_supervisees))
 }
 
 /// The OpenAPI document, built once from the routes (a cache: safe to lose).

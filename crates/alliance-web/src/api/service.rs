@@ -61,3 +61,46 @@ pub async fn get_service(State(state): State<AppState>) -> Result<Response, ApiE
     }
     Ok(response)
 }
+
+/// The service's details with the version they were read at.
+#[derive(Debug, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateServiceBody {
+    pub version: i64,
+    pub name: String,
+    pub nation: String,
+}
+
+/// Changes the service's name or nation (administrators). Send the version you read (also
+/// the ETag); a stale one is refused with 409 and the current version.
+#[utoipa::path(
+    put,
+    path = "/api/v1/service",
+    tag = "service",
+    request_body = UpdateServiceBody,
+    responses(
+        (status = 200, description = "Changed", body = ServiceView),
+        (status = 403, description = "Not an administrator, or a read-only token", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 409, description = "Changed by someone else since it was read", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 422, description = "A field is not valid", body = Problem,
+            content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn update_service(
+    State(state): State<AppState>,
+    crate::auth::Signed(actor): crate::auth::Signed,
+    crate::extract::ApiJson(body): crate::extract::ApiJson<UpdateServiceBody>,
+) -> Result<Json<ServiceView>, ApiError> {
+    let expected = alliance_core::Version::new(body.version).map_err(|m| {
+        ApiError::from(Problem::for_status(StatusCode::UNPROCESSABLE_ENTITY).field("version", m))
+    })?;
+    let details = alliance_core::service::ServiceDetails::parse(&body.name, &body.nation)?;
+    let profile = state
+        .alliance
+        .update_service(&actor, details, expected)
+        .await?;
+    Ok(Json(profile.into()))
+}

@@ -1,18 +1,35 @@
 //! HTML pages for people. Semantic HTML that reads without JavaScript, in UK English.
 
+mod account;
+mod admin;
+mod sign_in;
+
 use crate::AppState;
+use crate::auth::{Auth, CurrentAuth};
 use crate::respond::PageError;
+use alliance_core::identity::Role;
 use alliance_core::{ServiceProfile, uk};
+use alliance_service::Via;
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
 use axum::response::Html;
 use axum::routing::get;
+use std::collections::BTreeMap;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/about", get(about))
+        .merge(sign_in::router())
+        .merge(account::router())
+        .merge(admin::router())
+}
+
+/// The signed-in person, as the layout shows them.
+pub struct LayoutUser {
+    pub name: String,
+    pub is_admin: bool,
 }
 
 /// What the layout shows on every page.
@@ -20,23 +37,124 @@ pub struct Layout {
     pub service_name: Option<String>,
     pub demo: bool,
     pub current: &'static str,
+    pub user: Option<LayoutUser>,
+    /// The session's CSRF token, for every form on the page.
+    pub csrf: String,
 }
 
 impl Layout {
-    fn new(service: Option<&ServiceProfile>, current: &'static str) -> Self {
+    pub fn new(service: Option<&ServiceProfile>, current: &'static str, auth: &Auth) -> Self {
+        let (user, csrf) = match auth {
+            Auth::Signed(actor) => (
+                Some(LayoutUser {
+                    name: actor.user.display_name.clone(),
+                    is_admin: actor.user.has_role(Role::Administrator),
+                }),
+                match &actor.via {
+                    Via::Session { csrf_token, .. } => csrf_token.clone(),
+                    Via::Token { .. } => String::new(),
+                },
+            ),
+            Auth::Partial { session, .. } => (None, session.csrf_token.clone()),
+            Auth::Anonymous => (None, String::new()),
+        };
         Self {
             service_name: service.map(|s| s.name.as_str().to_owned()),
             demo: service.is_some_and(|s| s.is_demo),
             current,
+            user,
+            csrf,
         }
+    }
+
+    pub async fn load(
+        state: &AppState,
+        current: &'static str,
+        auth: &Auth,
+    ) -> Result<Self, PageError> {
+        let profile = state.alliance.service_profile().await?;
+        Ok(Self::new(profile.as_ref(), current, auth))
     }
 }
 
-fn render(template: &impl Template) -> Result<Html<String>, PageError> {
+/// A submitted form's fields (repeated names kept, for checkboxes).
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(transparent)]
+pub struct FormData(pub Vec<(String, String)>);
+
+impl FormData {
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+
+    pub fn optional(&self, name: &str) -> Option<&str> {
+        Some(self.get(name)).filter(|v| !v.trim().is_empty())
+    }
+
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+}
+
+/// Field errors for re-showing a form, by field name.
+#[derive(Debug, Default)]
+pub struct FieldErrors(pub BTreeMap<String, String>);
+
+impl FieldErrors {
+    pub fn from_invalid(invalid: &alliance_core::Invalid) -> Self {
+        Self(
+            invalid
+                .errors
+                .iter()
+                .map(|e| (e.field.clone(), e.message.clone()))
+                .collect(),
+        )
+    }
+
+    pub fn one(field: &str, message: &str) -> Self {
+        Self([(field.to_owned(), message.to_owned())].into())
+    }
+
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0.get(field).map(String::as_str)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// (field, message) pairs for the error summary at the top of a form.
+    pub fn list(&self) -> Vec<(&str, &str)> {
+        self.0
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+}
+
+pub fn render(template: &impl Template) -> Result<Html<String>, PageError> {
     template.render().map(Html).map_err(|err| {
         tracing::error!(%err, "a template failed to render");
         PageError::internal()
     })
+}
+
+/// A local path to return to after signing in; anything else (another site, `//host`) is
+/// replaced by the home page.
+pub fn safe_next(next: &str) -> String {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.chars().any(|c| c.is_control());
+    if ok { next.to_owned() } else { "/".to_owned() }
 }
 
 struct ServiceSummary {
@@ -50,17 +168,23 @@ struct ServiceSummary {
 struct HomePage {
     layout: Layout,
     service: Option<ServiceSummary>,
+    setup_needed: bool,
 }
 
-async fn home(State(state): State<AppState>) -> Result<Html<String>, PageError> {
+async fn home(
+    State(state): State<AppState>,
+    CurrentAuth(auth): CurrentAuth,
+) -> Result<Html<String>, PageError> {
     let profile = state.alliance.service_profile().await?;
+    let setup_needed = state.alliance.setup_needed().await.unwrap_or(false);
     render(&HomePage {
-        layout: Layout::new(profile.as_ref(), "home"),
+        layout: Layout::new(profile.as_ref(), "home", &auth),
         service: profile.map(|p| ServiceSummary {
             name: p.name.as_str().to_owned(),
             nation: p.nation.label(),
             updated: uk::date_time(p.updated_at),
         }),
+        setup_needed,
     })
 }
 
@@ -73,10 +197,12 @@ struct AboutPage {
     local_time: String,
 }
 
-async fn about(State(state): State<AppState>) -> Result<Html<String>, PageError> {
-    let profile = state.alliance.service_profile().await?;
+async fn about(
+    State(state): State<AppState>,
+    CurrentAuth(auth): CurrentAuth,
+) -> Result<Html<String>, PageError> {
     render(&AboutPage {
-        layout: Layout::new(profile.as_ref(), "about"),
+        layout: Layout::load(&state, "about", &auth).await?,
         version: env!("CARGO_PKG_VERSION"),
         database: match state.alliance.store().kind() {
             alliance_service::DatabaseKind::Sqlite => "SQLite",
@@ -84,4 +210,25 @@ async fn about(State(state): State<AppState>) -> Result<Html<String>, PageError>
         },
         local_time: uk::date_time(state.alliance.clock().now()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_returned_to() {
+        assert_eq!(safe_next("/account"), "/account");
+        assert_eq!(safe_next("/admin/users?role=dsl"), "/admin/users?role=dsl");
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "",
+            "javascript:x",
+            "/a\nb",
+        ] {
+            assert_eq!(safe_next(bad), "/", "{bad}");
+        }
+    }
 }

@@ -51,8 +51,8 @@ impl Opened {
 
     pub fn store(&self) -> Arc<dyn Store> {
         match self {
-            Self::Sqlite(s) => s.clone(),
-            Self::Postgres(s) => s.clone(),
+            Self::Sqlite(s) => s.store(),
+            Self::Postgres(s) => s.store(),
         }
     }
 

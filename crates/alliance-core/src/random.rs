@@ -1,0 +1,22 @@
+//! Randomness is an input too: the binary supplies the operating system's, tests a seeded one.
+
+pub trait Random: Send + Sync {
+    /// Fills `buf` with unpredictable bytes.
+    fn fill(&self, buf: &mut [u8]);
+
+    fn bytes<const N: usize>(&self) -> [u8; N]
+    where
+        Self: Sized,
+    {
+        let mut out = [0u8; N];
+        self.fill(&mut out);
+        out
+    }
+}
+
+/// `N` random bytes from any source (also through `dyn Random`).
+pub fn random_bytes<const N: usize>(random: &dyn Random) -> [u8; N] {
+    let mut out = [0u8; N];
+    random.fill(&mut out);
+    out
+}

@@ -1,0 +1,715 @@
+//! Signing in and out, the second factor, sessions, API tokens, first-run setup, and the form
+//! kept when a session expires mid-submit (policy section 6).
+
+use crate::app::Alliance;
+use crate::error::{AppError, AppResult};
+use crate::store::{NewUser, ResumeDraft, SessionRecord, TokenRecord};
+use alliance_core::auth::{
+    self, TokenScope, check_password, hex, new_secret, normalise_recovery_code, password,
+    recovery_codes, secret_hash, totp,
+};
+use alliance_core::crypto::SealedAt;
+use alliance_core::identity::{User, UserDetails, UserId, Username};
+use alliance_core::random::random_bytes;
+use alliance_core::service::ServiceDetails;
+use alliance_core::{Invalid, Validator};
+use jiff::{SignedDuration, Timestamp};
+use uuid::Uuid;
+
+/// Who is acting, and how they proved it.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user: User,
+    pub via: Via,
+}
+
+#[derive(Debug, Clone)]
+pub enum Via {
+    /// A browser session: state-changing requests must carry `csrf_token`.
+    Session {
+        token_hash: String,
+        csrf_token: String,
+    },
+    /// An API token.
+    Token { id: Uuid, scope: TokenScope },
+}
+
+impl Actor {
+    /// Whether this credential may change anything (a read-only token may not).
+    pub fn may_write(&self) -> bool {
+        match &self.via {
+            Via::Session { .. } => true,
+            Via::Token { scope, .. } => scope.allows_writes(),
+        }
+    }
+
+    pub fn ensure_may_write(&self) -> AppResult<()> {
+        if self.may_write() {
+            Ok(())
+        } else {
+            Err(AppError::Denied("this API token is read-only"))
+        }
+    }
+}
+
+/// What a session cookie amounts to.
+#[derive(Debug, Clone)]
+pub enum SessionState {
+    /// Signed in completely.
+    Active(Actor),
+    /// The password was right; the second factor is still to come (or to be enrolled).
+    AwaitingSecondFactor { user: User, session: SessionRecord },
+    /// The session timed out (idle or absolute). Its owner is known, so a form submitted on it
+    /// can be kept for them.
+    Expired { user_id: UserId, token_hash: String },
+    /// Unknown, signed out, or its account deactivated.
+    Invalid,
+}
+
+/// Where a successful password check leads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextStep {
+    /// Signed in.
+    Done,
+    /// Enter a code from the authenticator app (or a recovery code).
+    SecondFactor,
+    /// The role needs a second factor that is not set up yet: set it up now.
+    Enrol,
+}
+
+/// A session started: the cookie value (shown to nobody else) and what comes next.
+#[derive(Debug)]
+pub struct SessionStart {
+    pub token: String,
+    pub next: NextStep,
+}
+
+/// A second factor being set up: the secret (also in the QR code), shown to the user only.
+#[derive(Debug, Clone)]
+pub struct Enrolment {
+    pub secret_base32: String,
+    pub provisioning_uri: String,
+}
+
+/// An API token, shown once.
+#[derive(Debug)]
+pub struct IssuedToken {
+    pub secret: String,
+    pub record: TokenRecord,
+}
+
+/// Form fields kept from an expired session, returned to their author after signing in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptForm {
+    pub path: String,
+    pub fields: Vec<(String, String)>,
+}
+
+const SESSION_PREFIX: &str = "as_";
+const TOKEN_PREFIX: &str = "at_";
+const RESUME_PREFIX: &str = "ar_";
+const TOUCH_EVERY: SignedDuration = SignedDuration::from_secs(60);
+const SETUP_CODE_LIFETIME: SignedDuration = SignedDuration::from_hours(1);
+const KEPT_FORM_LIFETIME: SignedDuration = SignedDuration::from_hours(1);
+
+fn sealed_totp_at(user: UserId) -> (String, &'static str, &'static str) {
+    (user.to_string(), "users", "totp_secret")
+}
+
+impl Alliance {
+    fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    fn new_session(
+        &self,
+        user: UserId,
+        done: bool,
+        address: &str,
+        user_agent: &str,
+    ) -> (String, SessionRecord) {
+        let token = new_secret(SESSION_PREFIX, random_bytes(self.random.as_ref()));
+        let now = self.now();
+        let record = SessionRecord {
+            token_hash: secret_hash(&token),
+            user_id: user,
+            csrf_token: hex(&random_bytes::<32>(self.random.as_ref())),
+            second_factor_done: done,
+            created_at: now,
+            last_seen_at: now,
+            user_agent: user_agent.chars().take(200).collect(),
+            address: address.chars().take(64).collect(),
+            ended_at: None,
+        };
+        (token, record)
+    }
+
+    async fn second_factor_needed(&self, user: &User) -> AppResult<bool> {
+        let required = self
+            .store
+            .service_profile()
+            .await?
+            .is_none_or(|s| s.second_factor_required);
+        Ok(user.totp_enrolled || (required && user.needs_second_factor()))
+    }
+
+    /// Refuses the attempt at once when this account name or this address has failed too
+    /// often lately.
+    async fn ensure_not_throttled(&self, account_key: &str, address: &str) -> AppResult<()> {
+        let policy = self.settings.throttle;
+        let now = self.now();
+        let since = now
+            .checked_sub(policy.window)
+            .unwrap_or(Timestamp::UNIX_EPOCH);
+        let counts = self
+            .store
+            .login_failures(account_key, address, since)
+            .await?;
+        let wait = [
+            policy.wait(counts.account, counts.account_latest, now),
+            policy.wait(counts.address, counts.address_latest, now),
+        ]
+        .into_iter()
+        .flatten()
+        .max();
+        match wait {
+            Some(wait) => Err(AppError::Throttled(wait)),
+            None => Ok(()),
+        }
+    }
+
+    /// Checks a username and password. One answer for an unknown user, a wrong password and a
+    /// deactivated account, taking about as long for each.
+    pub async fn sign_in(
+        &self,
+        username: &str,
+        password_typed: &str,
+        address: &str,
+        user_agent: &str,
+    ) -> AppResult<SessionStart> {
+        let account_key = format!("password:{}", username.trim().to_lowercase());
+        self.ensure_not_throttled(&account_key, address).await?;
+        let found = match Username::parse(username) {
+            Ok(name) => self.store.user_by_username(&name).await?,
+            Err(_) => None,
+        };
+        let hash = found
+            .as_ref()
+            .map(|(_, c)| c.password_hash.clone())
+            .unwrap_or_else(|| password::decoy().to_owned());
+        let typed = password_typed.to_owned();
+        let matches = tokio::task::spawn_blocking(move || password::verify(&typed, &hash))
+            .await
+            .unwrap_or(false);
+        let user = match found {
+            Some((user, _)) if matches && user.active => user,
+            _ => {
+                self.store
+                    .record_login_failure(&account_key, address, self.now())
+                    .await?;
+                return Err(AppError::Unauthenticated);
+            }
+        };
+        self.store.clear_login_failures(&account_key).await?;
+        let next = if !self.second_factor_needed(&user).await? {
+            NextStep::Done
+        } else if user.totp_enrolled {
+            NextStep::SecondFactor
+        } else {
+            NextStep::Enrol
+        };
+        let (token, record) =
+            self.new_session(user.id, next == NextStep::Done, address, user_agent);
+        self.store.create_session(&record).await?;
+        tracing::info!(user = %user.id, "signed in (password)");
+        Ok(SessionStart { token, next })
+    }
+
+    /// What a session cookie amounts to now. An expired session is ended on the way.
+    pub async fn session_state(&self, token: &str) -> AppResult<SessionState> {
+        if !token.starts_with(SESSION_PREFIX) {
+            return Ok(SessionState::Invalid);
+        }
+        let token_hash = secret_hash(token);
+        let Some(session) = self.store.session(&token_hash).await? else {
+            return Ok(SessionState::Invalid);
+        };
+        if session.ended_at.is_some() {
+            return Ok(SessionState::Invalid);
+        }
+        let now = self.now();
+        if let Err(end) =
+            self.settings
+                .sessions
+                .check(session.created_at, session.last_seen_at, now)
+        {
+            let reason = match end {
+                auth::SessionEnd::Idle => "idle",
+                auth::SessionEnd::Absolute => "absolute",
+            };
+            self.store.end_session(&token_hash, reason, now).await?;
+            return Ok(SessionState::Expired {
+                user_id: session.user_id,
+                token_hash,
+            });
+        }
+        let Some(user) = self.store.user(session.user_id).await? else {
+            return Ok(SessionState::Invalid);
+        };
+        if !user.active {
+            return Ok(SessionState::Invalid);
+        }
+        if !session.second_factor_done {
+            return Ok(SessionState::AwaitingSecondFactor { user, session });
+        }
+        if now.duration_since(session.last_seen_at) >= TOUCH_EVERY {
+            self.store.touch_session(&token_hash, now).await?;
+        }
+        Ok(SessionState::Active(Actor {
+            user,
+            via: Via::Session {
+                token_hash,
+                csrf_token: session.csrf_token,
+            },
+        }))
+    }
+
+    /// Completes a sign-in with a TOTP code or a recovery code. The session gets a new token
+    /// (its privilege changed), returned for the cookie.
+    pub async fn complete_second_factor(
+        &self,
+        user: &User,
+        session: &SessionRecord,
+        code: &str,
+        address: &str,
+    ) -> AppResult<String> {
+        let account_key = format!("second-factor:{}", user.id);
+        self.ensure_not_throttled(&account_key, address).await?;
+        let accepted = self.check_second_factor(user, code).await?;
+        if !accepted {
+            self.store
+                .record_login_failure(&account_key, address, self.now())
+                .await?;
+            return Err(AppError::Unauthenticated);
+        }
+        self.store.clear_login_failures(&account_key).await?;
+        self.rotate(user.id, session).await
+    }
+
+    async fn check_second_factor(&self, user: &User, code: &str) -> AppResult<bool> {
+        let Some(credentials) = self.store.credentials(user.id).await? else {
+            return Ok(false);
+        };
+        let digits: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+        if digits.len() == 6 && digits.chars().all(|c| c.is_ascii_digit()) {
+            let Some(sealed) = credentials.totp_secret else {
+                return Ok(false);
+            };
+            let (row, table, column) = sealed_totp_at(user.id);
+            let key = self.keys.sealing_key("totp", 1);
+            let secret = key
+                .open(
+                    &sealed,
+                    SealedAt {
+                        table,
+                        column,
+                        row: &row,
+                    },
+                )
+                .map_err(|e| AppError::Store(crate::StoreError::Other(e.to_string())))?;
+            let Some(step) = totp::verify(&secret, &digits, self.now(), credentials.totp_last_step)
+            else {
+                return Ok(false);
+            };
+            // Spent in the database, so no other process accepts the same code either.
+            return Ok(self.store.accept_totp_step(user.id, step).await?);
+        }
+        let recovery = normalise_recovery_code(code);
+        Ok(self
+            .store
+            .use_recovery_code(user.id, &secret_hash(&recovery), self.now())
+            .await?)
+    }
+
+    async fn rotate(&self, user: UserId, old: &SessionRecord) -> AppResult<String> {
+        let (token, record) = self.new_session(user, true, &old.address, &old.user_agent);
+        self.store
+            .rotate_session(&old.token_hash, &record, self.now())
+            .await?;
+        Ok(token)
+    }
+
+    /// A new TOTP secret to show as a QR code; nothing is stored until it is confirmed.
+    pub fn begin_enrolment(&self, user: &User) -> AppResult<Enrolment> {
+        let secret: [u8; 20] = random_bytes(self.random.as_ref());
+        let issuer = "Alliance";
+        let uri = totp::provisioning_uri(&secret, user.username.as_str(), issuer)
+            .map_err(|e| AppError::Store(crate::StoreError::Other(e)))?;
+        Ok(Enrolment {
+            secret_base32: totp::secret_base32(&secret),
+            provisioning_uri: uri,
+        })
+    }
+
+    /// Stores the second factor once a code from it is right, and returns the recovery codes
+    /// (shown once, stored hashed) and, for a session that was waiting on it, the new token.
+    pub async fn confirm_enrolment(
+        &self,
+        user: &User,
+        session: Option<&SessionRecord>,
+        secret_base32: &str,
+        code: &str,
+    ) -> AppResult<(Vec<String>, Option<String>)> {
+        let secret = totp::decode_base32(secret_base32)
+            .ok_or_else(|| Invalid::field("secret", "The set-up key is not valid; start again"))?;
+        let Some(step) = totp::verify(&secret, code, self.now(), None) else {
+            return Err(Invalid::field(
+                "code",
+                "That code is not right. Check the time on your phone and try the newest code.",
+            )
+            .into());
+        };
+        let (row, table, column) = sealed_totp_at(user.id);
+        let sealed = self.keys.sealing_key("totp", 1).seal(
+            &secret,
+            SealedAt {
+                table,
+                column,
+                row: &row,
+            },
+            random_bytes(self.random.as_ref()),
+        );
+        let codes = recovery_codes(&random_bytes::<100>(self.random.as_ref()));
+        let hashes: Vec<String> = codes.iter().map(|c| secret_hash(c)).collect();
+        self.store
+            .set_second_factor(user.id, Some(&sealed), &hashes, self.now())
+            .await?;
+        self.store.accept_totp_step(user.id, step).await?;
+        let token = match session {
+            Some(s) if !s.second_factor_done => Some(self.rotate(user.id, s).await?),
+            _ => None,
+        };
+        Ok((codes, token))
+    }
+
+    pub async fn sign_out(&self, token_hash: &str) -> AppResult<()> {
+        Ok(self
+            .store
+            .end_session(token_hash, "signed out", self.now())
+            .await?)
+    }
+
+    /// Ends every session of the actor, this one included.
+    pub async fn sign_out_everywhere(&self, actor: &Actor) -> AppResult<u64> {
+        Ok(self
+            .store
+            .end_user_sessions(actor.user.id, "signed out everywhere", self.now())
+            .await?)
+    }
+
+    pub async fn own_sessions(&self, actor: &Actor) -> AppResult<Vec<SessionRecord>> {
+        Ok(self.store.user_sessions(actor.user.id).await?)
+    }
+
+    /// Changes the actor's own password; every session and token of theirs ends.
+    pub async fn change_own_password(
+        &self,
+        actor: &Actor,
+        current: &str,
+        new: &str,
+    ) -> AppResult<()> {
+        actor.ensure_may_write()?;
+        let credentials = self
+            .store
+            .credentials(actor.user.id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let mut v = Validator::new();
+        let typed = current.to_owned();
+        let hash = credentials.password_hash;
+        let current_ok = tokio::task::spawn_blocking(move || password::verify(&typed, &hash))
+            .await
+            .unwrap_or(false);
+        v.check::<()>(
+            "current_password",
+            if current_ok {
+                Ok(())
+            } else {
+                Err("Your current password is not right".to_owned())
+            },
+        );
+        v.check("new_password", self.check_new_password(new, &actor.user));
+        v.finish()?;
+        let hash = self.hash_password(new).await?;
+        self.store
+            .set_password(actor.user.id, &hash, self.now())
+            .await?;
+        Ok(())
+    }
+
+    fn check_new_password(&self, new: &str, user: &User) -> Result<(), String> {
+        let display = user.display_name.to_lowercase();
+        let mut context: Vec<&str> = vec![user.username.as_str(), "alliance", "therapy"];
+        context.extend(display.split_whitespace());
+        check_password(new, &context)
+    }
+
+    pub(crate) async fn hash_password(&self, password_typed: &str) -> AppResult<String> {
+        let typed = password_typed.to_owned();
+        let salt: [u8; 16] = random_bytes(self.random.as_ref());
+        tokio::task::spawn_blocking(move || password::hash(&typed, salt))
+            .await
+            .map_err(|e| AppError::Store(crate::StoreError::Other(e.to_string())))?
+            .map_err(|e| AppError::Store(crate::StoreError::Other(e)))
+    }
+
+    /// Authenticates an API token (`Authorization: Bearer at_…`).
+    pub async fn authenticate_token(&self, secret: &str) -> AppResult<Actor> {
+        if !secret.starts_with(TOKEN_PREFIX) {
+            return Err(AppError::Unauthenticated);
+        }
+        let Some(record) = self.store.token(&secret_hash(secret)).await? else {
+            return Err(AppError::Unauthenticated);
+        };
+        let now = self.now();
+        if record.revoked_at.is_some() || record.expires_at <= now {
+            return Err(AppError::Unauthenticated);
+        }
+        let user = self
+            .store
+            .user(record.user_id)
+            .await?
+            .filter(|u| u.active)
+            .ok_or(AppError::Unauthenticated)?;
+        if record
+            .last_used_at
+            .is_none_or(|at| now.duration_since(at) >= TOUCH_EVERY)
+        {
+            self.store.touch_token(record.id, now).await?;
+        }
+        Ok(Actor {
+            user,
+            via: Via::Token {
+                id: record.id,
+                scope: record.scope,
+            },
+        })
+    }
+
+    /// Issues an API token for `user` (the actor themselves, or from the command line).
+    pub async fn issue_token(
+        &self,
+        user: &User,
+        name: &str,
+        scope: TokenScope,
+        days: Option<i64>,
+    ) -> AppResult<IssuedToken> {
+        let mut v = Validator::new();
+        let name = v.check("name", alliance_core::error::parse_line(name, 1, 80));
+        let lifetime = v.check("expires_in_days", auth::token_lifetime(days));
+        v.finish()?;
+        if !user.active {
+            return Err(AppError::Denied("the account is deactivated"));
+        }
+        let secret = new_secret(TOKEN_PREFIX, random_bytes(self.random.as_ref()));
+        let now = self.now();
+        let record = TokenRecord {
+            id: Uuid::now_v7(),
+            user_id: user.id,
+            name: name.unwrap_or_default(),
+            token_hash: secret_hash(&secret),
+            scope,
+            created_at: now,
+            expires_at: now
+                .checked_add(lifetime.unwrap_or(SignedDuration::from_hours(24)))
+                .unwrap_or(now),
+            last_used_at: None,
+            revoked_at: None,
+        };
+        self.store.create_token(&record).await?;
+        Ok(IssuedToken { secret, record })
+    }
+
+    pub async fn own_tokens(&self, actor: &Actor) -> AppResult<Vec<TokenRecord>> {
+        Ok(self.store.user_tokens(actor.user.id, self.now()).await?)
+    }
+
+    pub async fn revoke_own_token(&self, actor: &Actor, id: Uuid) -> AppResult<()> {
+        actor.ensure_may_write()?;
+        if self
+            .store
+            .revoke_token(actor.user.id, id, self.now())
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(AppError::NotFound)
+        }
+    }
+
+    /// While no user exists: a new one-time code for the setup page (replacing any earlier
+    /// one), valid for an hour. `None` once a user exists.
+    pub async fn issue_setup_code(&self) -> AppResult<Option<String>> {
+        if self.store.count_users().await? > 0 {
+            return Ok(None);
+        }
+        let raw = recovery_codes(&random_bytes::<10>(self.random.as_ref()));
+        let code = raw.into_iter().next().unwrap_or_default();
+        let now = self.now();
+        self.store
+            .replace_setup_code(
+                &secret_hash(&code),
+                now,
+                now.checked_add(SETUP_CODE_LIFETIME).unwrap_or(now),
+            )
+            .await?;
+        Ok(Some(code))
+    }
+
+    pub async fn setup_needed(&self) -> AppResult<bool> {
+        Ok(self.store.count_users().await? == 0)
+    }
+
+    /// Creates the first administrator (and the service, if there is none yet) with the code
+    /// printed on the console.
+    pub async fn complete_setup(
+        &self,
+        code: &str,
+        account: AccountRequest<'_>,
+        service: Option<ServiceDetails>,
+    ) -> AppResult<User> {
+        let new_user = self.validate_new_account(&account).await?;
+        let code_hash = secret_hash(&normalise_recovery_code(code));
+        match self
+            .store
+            .create_first_user(&new_user, &code_hash, service.as_ref(), self.now())
+            .await
+        {
+            Ok(user) => Ok(user),
+            Err(crate::StoreError::NotFound) => Err(Invalid::field(
+                "code",
+                "That set-up code is not right or has expired. Restart Alliance for a new one.",
+            )
+            .into()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Checks a new account's every field (without hashing the password).
+    pub async fn check_account_fields(&self, account: AccountRequest<'_>) -> AppResult<()> {
+        parse_account(&account).map(|_| ()).map_err(AppError::from)
+    }
+
+    /// Validates a new account's every field and hashes its password.
+    pub(crate) async fn validate_new_account(
+        &self,
+        account: &AccountRequest<'_>,
+    ) -> AppResult<NewUser> {
+        let (username, details) = parse_account(account)?;
+        Ok(NewUser {
+            id: UserId(Uuid::now_v7()),
+            username,
+            details,
+            password_hash: self.hash_password(account.password).await?,
+        })
+    }
+
+    /// Keeps the fields of a form submitted on an expired session, sealed, for an hour.
+    /// Returns the token that brings it back after signing in.
+    pub async fn keep_form(
+        &self,
+        user_id: UserId,
+        path: &str,
+        fields: &[(String, String)],
+    ) -> AppResult<String> {
+        let token = new_secret(RESUME_PREFIX, random_bytes(self.random.as_ref()));
+        let token_hash = secret_hash(&token);
+        let plain = serde_json::to_vec(&(path, fields))
+            .map_err(|e| AppError::Store(crate::StoreError::Other(e.to_string())))?;
+        let sealed = self.keys.sealing_key("resume", 1).seal(
+            &plain,
+            SealedAt {
+                table: "resume_drafts",
+                column: "sealed_form",
+                row: &token_hash,
+            },
+            random_bytes(self.random.as_ref()),
+        );
+        let now = self.now();
+        self.store
+            .save_resume_draft(&ResumeDraft {
+                token_hash,
+                user_id,
+                path: path.to_owned(),
+                sealed_form: sealed,
+                created_at: now,
+                expires_at: now.checked_add(KEPT_FORM_LIFETIME).unwrap_or(now),
+            })
+            .await?;
+        Ok(token)
+    }
+
+    /// The kept form, for its author only, once. Anyone else is told there is none.
+    pub async fn take_kept_form(&self, actor: &Actor, token: &str) -> AppResult<KeptForm> {
+        let token_hash = secret_hash(token);
+        let draft = self
+            .store
+            .resume_draft(&token_hash)
+            .await?
+            .filter(|d| d.user_id == actor.user.id && d.expires_at > self.now())
+            .ok_or(AppError::NotFound)?;
+        let plain = self
+            .keys
+            .sealing_key("resume", 1)
+            .open(
+                &draft.sealed_form,
+                SealedAt {
+                    table: "resume_drafts",
+                    column: "sealed_form",
+                    row: &token_hash,
+                },
+            )
+            .map_err(|e| AppError::Store(crate::StoreError::Other(e.to_string())))?;
+        let (path, fields): (String, Vec<(String, String)>) = serde_json::from_slice(&plain)
+            .map_err(|e| AppError::Store(crate::StoreError::Other(e.to_string())))?;
+        self.store.delete_resume_draft(&token_hash).await?;
+        Ok(KeptForm { path, fields })
+    }
+}
+
+/// What is needed to open an account.
+#[derive(Debug, Clone, Copy)]
+pub struct AccountRequest<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub password: &'a str,
+    pub roles: &'a [String],
+    pub registration: &'a str,
+    pub registration_number: Option<&'a str>,
+    pub email: Option<&'a str>,
+}
+
+fn parse_account(account: &AccountRequest<'_>) -> Result<(Username, UserDetails), Invalid> {
+    let mut errors = Vec::new();
+    let username = Username::parse(account.username)
+        .map_err(|m| errors.push(alliance_core::FieldError::new("username", m)))
+        .ok();
+    let details = UserDetails::parse(
+        account.display_name,
+        account.roles,
+        account.registration,
+        account.registration_number,
+        account.email,
+    )
+    .map_err(|e| errors.extend(e.errors))
+    .ok();
+    let mut context: Vec<&str> = vec![account.username, "alliance", "therapy"];
+    context.extend(account.display_name.split_whitespace());
+    if let Err(m) = check_password(account.password, &context) {
+        errors.push(alliance_core::FieldError::new("password", m));
+    }
+    match (username, details) {
+        (Some(username), Some(details)) if errors.is_empty() => Ok((username, details)),
+        _ => Err(Invalid { errors }),
+    }
+}

@@ -1,0 +1,576 @@
+//! Administration: staff accounts and the service's details.
+
+use super::{FieldErrors, FormData, Layout, render};
+use crate::AppState;
+use crate::auth::{CurrentAuth, Signed};
+use crate::errors::page_error;
+use crate::respond::PageError;
+use alliance_core::identity::{RegistrationBody, Role, User, UserDetails, UserId};
+use alliance_core::service::ServiceDetails;
+use alliance_core::{Nation, PageRequest, Version, uk};
+use alliance_service::{AccountRequest, Actor, AppError, UserFilter};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/users", get(users_page).post(create_user))
+        .route("/admin/users/new", get(new_user_page))
+        .route("/admin/users/{id}", get(user_page).post(update_user))
+        .route("/admin/users/{id}/active", post(set_active))
+        .route("/admin/users/{id}/password", post(reset_password))
+        .route(
+            "/admin/users/{id}/two-factor-reset",
+            post(reset_second_factor),
+        )
+        .route("/admin/users/{id}/supervisees", post(set_supervisees))
+        .route("/admin/service", get(service_page).post(update_service))
+}
+
+fn require_admin(actor: &Actor) -> Result<(), PageError> {
+    match alliance_core::policy::decide(&actor.user, alliance_core::policy::Action::ManageUsers) {
+        alliance_core::policy::Decision::Allow => Ok(()),
+        alliance_core::policy::Decision::Deny(why) => Err(page_error(AppError::Denied(why))),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ListQuery {
+    role: Option<String>,
+    active: Option<String>,
+    q: Option<String>,
+    after: Option<String>,
+}
+
+struct UserLine {
+    id: String,
+    username: String,
+    name: String,
+    roles: String,
+    active: bool,
+    second_factor: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin_users.html")]
+struct UsersPage {
+    layout: Layout,
+    users: Vec<UserLine>,
+    roles: Vec<(&'static str, &'static str)>,
+    role: String,
+    active: String,
+    q: String,
+    next: Option<String>,
+}
+
+fn roles_text(user: &User) -> String {
+    user.roles
+        .iter()
+        .map(|r| r.label())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+async fn users_page(
+    State(state): State<AppState>,
+    Signed(actor): Signed,
+    CurrentAuth(auth): CurrentAuth,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, PageError> {
+    require_admin(&actor)?;
+    let filter = UserFilter {
+        role: query
+            .role
+            .as_deref()
+            .filter(|r| !r.is_empty())
+            .and_then(|r| Role::parse(r).ok()),
+        active: match query.active.as_deref() {
+            Some("yes") => Some(true),
+            Some("no") => Some(false),
+            _ => None,
+        },
+        search: query
+            .q
+            .clone()
+            .filter(|q| !q.trim().is_empty())
+            .map(|q| q.trim().to_owned()),
+    };
+    let page = PageRequest::parse(Some(50), query.after.as_deref().filter(|a| !a.is_empty()))
+        .map_err(|e| page_error(AppError::Invalid(e)))?;
+    let users = state
+        .alliance
+        .list_users(&actor, &filter, &page)
+        .await
+        .map_err(page_error)?;
+    let next = users.next.as_ref().map(|after| {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        q.append_pair("role", query.role.as_deref().unwrap_or(""));
+        q.append_pair("active", query.active.as_deref().unwrap_or(""));
+        q.append_pair("q", query.q.as_deref().unwrap_or(""));
+        q.append_pair("after", after);
+        format!("/admin/users?{}", q.finish())
+    });
+    Ok(render(&UsersPage {
+        layout: Layout::load(&state, "users", &auth).await?,
+        users: users
+            .items
+            .iter()
+            .map(|u| UserLine {
+                id: u.id.to_string(),
+                username: u.username.as_str().to_owned(),
+                name: u.display_name.clone(),
+                roles: roles_text(u),
+                active: u.active,
+                second_factor: u.totp_enrolled,
+            })
+            .collect(),
+        roles: Role::ALL
+            .into_iter()
+            .map(|r| (r.code(), r.label()))
+            .collect(),
+        role: query.role.unwrap_or_default(),
+        active: query.active.unwrap_or_default(),
+        q: query.q.unwrap_or_default(),
+        next,
+    })?
+    .into_response())
+}
+
+/// The form for a new account or an existing one.
+#[derive(Template)]
+#[template(path = "admin_user.html")]
+struct UserPage {
+    layout: Layout,
+    /// None for a new account.
+    id: Option<String>,
+    username: String,
+    form: FormData,
+    version: i64,
+    active: bool,
+    second_factor: bool,
+    created: String,
+    roles: Vec<(&'static str, &'static str, bool)>,
+    registrations: Vec<(&'static str, &'static str, bool)>,
+    is_supervisor: bool,
+    therapists: Vec<(String, String, bool)>,
+    errors: FieldErrors,
+    notice: Option<String>,
+}
+
+fn role_choices(chosen: &[String]) -> Vec<(&'static str, &'static str, bool)> {
+    Role::ALL
+        .into_iter()
+        .map(|r| (r.code(), r.label(), chosen.iter().any(|c| c == r.code())))
+        .collect()
+}
+
+fn registration_choices(chosen: &str) -> Vec<(&'static str, &'static str, bool)> {
+    RegistrationBody::ALL
+        .into_iter()
+        .map(|r| (r.code(), r.label(), r.code() == chosen))
+        .collect()
+}
+
+fn form_of(user: &User) -> FormData {
+    let mut fields = vec![
+        ("display_name".to_owned(), user.display_name.clone()),
+        (
+            "registration".to_owned(),
+            user.registration.code().to_owned(),
+        ),
+        (
+            "registration_number".to_owned(),
+            user.registration_number.clone().unwrap_or_default(),
+        ),
+        ("email".to_owned(), user.email.clone().unwrap_or_default()),
+    ];
+    fields.extend(
+        user.roles
+            .iter()
+            .map(|r| ("roles".to_owned(), r.code().to_owned())),
+    );
+    FormData(fields)
+}
+
+async fn user_view(
+    state: &AppState,
+    actor: &Actor,
+    auth: &crate::auth::Auth,
+    user: &User,
+    form: FormData,
+) -> Result<UserPage, PageError> {
+    let supervising = if user.has_role(Role::Supervisor) {
+        state
+            .alliance
+            .supervisees(actor, user.id)
+            .await
+            .map_err(page_error)?
+    } else {
+        Vec::new()
+    };
+    let therapists = if user.has_role(Role::Supervisor) {
+        let filter = UserFilter {
+            role: Some(Role::Therapist),
+            active: Some(true),
+            search: None,
+        };
+        let page =
+            PageRequest::parse(Some(200), None).map_err(|e| page_error(AppError::Invalid(e)))?;
+        state
+            .alliance
+            .list_users(actor, &filter, &page)
+            .await
+            .map_err(page_error)?
+            .items
+            .into_iter()
+            .filter(|t| t.id != user.id)
+            .map(|t| {
+                let chosen = supervising.contains(&t.id);
+                (t.id.to_string(), t.display_name, chosen)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let chosen_roles = form.all("roles");
+    let registration = form.get("registration").to_owned();
+    Ok(UserPage {
+        layout: Layout::load(state, "users", auth).await?,
+        id: Some(user.id.to_string()),
+        username: user.username.as_str().to_owned(),
+        version: user.version.get(),
+        active: user.active,
+        second_factor: user.totp_enrolled,
+        created: uk::date_time(user.created_at),
+        roles: role_choices(&chosen_roles),
+        registrations: registration_choices(&registration),
+        is_supervisor: user.has_role(Role::Supervisor),
+        therapists,
+        form,
+        errors: FieldErrors::default(),
+        notice: None,
+    })
+}
+
+async fn new_user_page(
+    State(state): State<AppState>,
+    Signed(actor): Signed,
+    CurrentAuth(auth): CurrentAuth,
+) -> Result<Response, PageError> {
+    require_admin(&actor)?;
+    Ok(
+        render(
+            &blank_user_page(&state, &auth, FormData::default(), FieldErrors::default()).await?,
+        )?
+        .into_response(),
+    )
+}
+
+async fn blank_user_page(
+    state: &AppState,
+    auth: &crate::auth::Auth,
+    form: FormData,
+    errors: FieldErrors,
+) -> Result<UserPage, PageError> {
+    let roles = form.all("roles");
+    let registration = form.optional("registration").unwrap_or("none").to_owned();
+    Ok(UserPage {
+        layout: Layout::load(state, "users", auth).await?,
+        id: None,
+        username: form.get("username").to_owned(),
+        version: 0,
+        active: true,
+        second_factor: false,
+        created: String::new(),
+        roles: role_choices(&roles),
+        registrations: registration_choices(&registration),
+        is_supervisor: false,
+        therapists: Vec::new(),
+        form: FormData(
+            form.0
+                .into_iter()
+                .filter(|(k, _)| k != "password")
+                .collect(),
+        ),
+        errors,
+        notice: None,
+    })
+}
+
+async fn create_user(
+    State(state): State<AppState>,
+    Signed(actor): Signed,
+    CurrentAuth(auth): CurrentAuth,
+    Form(form): Form<FormData>,
+) -> Result<Response, PageError> {
+    let roles = form.all("roles");
+    let account = AccountRequest {
+        username: form.get("username"),
+        display_name: form.get("display_name"),
+        password: form.get("password"),
+        roles: &roles,
+        registration: form.optional("registration").unwrap_or("none"),
+        registration_number: form.optional("registration_number"),
+        email: form.optional("email"),
+    };
+    match state.alliance.create_user(&actor, account).await {
+        Ok(user) => {
+            Ok(Redirect::to(&format!("/admin/users/{}?created=1", user.id)).into_response())
+        }
+        Err(AppError::Invalid(invalid)) => {
+            let page =
+                blank_user_page(&state, &auth, form, FieldErrors::from_invalid(&invalid)).await?;
+            unprocessable(&page)
+        }
+        Err(other) => Err(page_error(other)),
+    }
+}
+
+fn unprocessable(page: &impl Template) -> Result<Response, PageError> {
+    let mut response = render(page)?.into_response();
+    *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(response)
+}
+
+fn user_id(raw: &str) -> Result<UserId, PageError> {
+    UserId::parse(raw).map_err(|_| page_error(AppError::NotFound))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Notice {
+    created: Option<String>,
+    saved: Option<String>,
+}
+
+async fn user_page(
+    State(state): State<AppState>,
+    Signed(actor): Signed,
+    CurrentAuth(auth): CurrentAuth,
+    Path(id): Path<String>,
+    Query(notice): Query<Notice>,
+) -> Result<Response, PageError> {
+    require_admin(&actor)?;
+    let user = state
+        .alliance
+        .get_user(&actor, user_id(&id)?)
+        .await
+        .map_err(page_error)?;
+    let mut page = user_view(&state, &actor, &auth, &user, form_of(&user)).await?;
+    page.notice = if notice.created.is_some() {
+        Some("The account was created. Give its first password to its owner in person; they set up their second factor when they first sign in.".to_owned())
+    } else if notice.saved.is_some() {
+        Some("Saved.".to_owned())
+    } else {
+        None
+    };
+    Ok(render(&page)?.into_response())
+}
+
+fn version_of(form: &FormData) -> Result<Version, PageError> {
+    form.get("version")
+        .parse::<i64>()
+        .ok()
+        .and_then(|v| Version::new(v).ok())
+        .ok_or_else(|| {
+            page_error(AppError::Invalid(alliance_core::Invalid::field(
+                "version",
+                "The form is missing its version; reload the page",
+            )))
+        })
+}
+
+async fn update_user(
+    State(state): State<AppState>,
+    Signed(actor): Signed,
+    CurrentAuth(auth): CurrentAuth,
+    Path(id): Path<String>,
+    Form(form): Form<FormData>,
+) -> Result<Response, PageError> {
+    require_admin(&actor)?;
+    let id = user_id(&id)?;
+    let expected = version_of(&form)?;
+    let roles = form.all("roles");
+    let details = UserDetails::parse(
+        form.get("display_name"),
+        &roles,
+        form.optional("registration").unwrap_or("none"),
+        form.optional("registration_number"),
+        form.optional("email"),
+    );
+    let result = match details {
+        Ok(details) => {
+            state
+                .alliance
+                .update_user(&actor, id, details, expected)
+                .await
+        }
+        Err(invalid) => Err(AppError::Invalid(invalid)),
+    };
+    match result {
+        Ok(user) => Ok(Redirect::to(&format!("/admin/users/{}?saved=1", user.id)).into_response()),
+        Err(AppError::Invalid(invalid)) => {
+            let user = state
+                .alliance
+                .get_user(&actor, id)
+                .await
+                .map_err(page_error)?;
+            let mut page = user_view(&state, &actor, &auth, &user, form).await?;
+            page.errors = FieldErrors::from_invalid(&invalid);
+            unprocessable(&page)
+        }
+        Err(other) => Err(page_error(other)),
+    }
+}
+
+async fn set_active(
+    State(state): State<AppState>,
+    Signed(actor): Signed,
+    Path(id): Path<String>,
+    Form(form): Form<FormData>,
+) -> Result<Response, PageError> {
+    let id = user_id(&id)?;
+    let active = form.get("active") == "yes";
+    state
+        .alliance
+        .set_user_active(&actor, id, active, version_of(&form)?)
+        .await
+        .map_err(page_error)?;
+    Ok(Redirect::to(&format!("/admin/users/{id}?saved=1")).into_response())
+}
+
+async fn reset_password(
+    State(state): State<AppState>,
+    Signed(actor): Signed,
+    CurrentAuth(auth): CurrentAuth,
+    Path(id): Path<String>,
+    Form(form): Form<FormData>,
+) -> Result<Response, PageError> {
+    let id = user_id(&id)?;
+    match state
+        .alliance
+        .reset_password(&actor, id, form.get("password"))
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/admin/users/{id}?saved=1")).into_response()),
+        Err(AppError::Invalid(invalid)) => {
+            let user = state
+                .alliance
+                .get_user(&actor, id)
+                .await
+                .map_err(page_error)?;
+            let mut page = user_view(&state, &actor, &auth, &user, form_of(&user)).await?;
+            page.errors = FieldErrors::from_invalid(&invalid);
+            unprocessable(&page)
+        }
+        Err(other) => Err(page_error(other)),
+    }
+}
+
+async fn reset_second_factor(
+    State(state): State<AppState>,
+    Signed(actor): Signed,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let id = user_id(&id)?;
+    state
+        .alliance
+        .reset_second_factor(&actor, id)
+        .await
+        .map_err(page_error)?;
+    Ok(Redirect::to(&format!("/admin/users/{id}?saved=1")).into_response())
+}
+
+async fn set_supervisees(
+    State(state): State<AppState>,
+    Signed(actor): Signed,
+    Path(id): Path<String>,
+    Form(form): Form<FormData>,
+) -> Result<Response, PageError> {
+    let id = user_id(&id)?;
+    let chosen: Vec<UserId> = form
+        .all("supervisees")
+        .iter()
+        .filter_map(|s| UserId::parse(s).ok())
+        .collect();
+    state
+        .alliance
+        .set_supervisees(&actor, id, &chosen)
+        .await
+        .map_err(page_error)?;
+    Ok(Redirect::to(&format!("/admin/users/{id}?saved=1")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "admin_service.html")]
+struct ServicePage {
+    layout: Layout,
+    name: String,
+    nations: Vec<(&'static str, &'static str, bool)>,
+    version: i64,
+    errors: FieldErrors,
+    notice: Option<String>,
+}
+
+async fn service_page(
+    State(state): State<AppState>,
+    Signed(actor): Signed,
+    CurrentAuth(auth): CurrentAuth,
+    Query(notice): Query<Notice>,
+) -> Result<Response, PageError> {
+    require_admin(&actor)?;
+    let Some(profile) = state.alliance.service_profile().await? else {
+        return Err(page_error(AppError::NotFound));
+    };
+    Ok(render(&ServicePage {
+        layout: Layout::new(Some(&profile), "service", &auth),
+        name: profile.name.as_str().to_owned(),
+        nations: Nation::ALL
+            .into_iter()
+            .map(|n| (n.code(), n.label(), n == profile.nation))
+            .collect(),
+        version: profile.version.get(),
+        errors: FieldErrors::default(),
+        notice: notice.saved.map(|_| "Saved.".to_owned()),
+    })?
+    .into_response())
+}
+
+async fn update_service(
+    State(state): State<AppState>,
+    Signed(actor): Signed,
+    CurrentAuth(auth): CurrentAuth,
+    Form(form): Form<FormData>,
+) -> Result<Response, PageError> {
+    let expected = version_of(&form)?;
+    let result = match ServiceDetails::parse(form.get("name"), form.get("nation")) {
+        Ok(details) => {
+            state
+                .alliance
+                .update_service(&actor, details, expected)
+                .await
+        }
+        Err(invalid) => Err(AppError::Invalid(invalid)),
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to("/admin/service?saved=1").into_response()),
+        Err(AppError::Invalid(invalid)) => {
+            let page = ServicePage {
+                layout: Layout::load(&state, "service", &auth).await?,
+                name: form.get("name").to_owned(),
+                nations: Nation::ALL
+                    .into_iter()
+                    .map(|n| (n.code(), n.label(), n.code() == form.get("nation")))
+                    .collect(),
+                version: expected.get(),
+                errors: FieldErrors::from_invalid(&invalid),
+                notice: None,
+            };
+            unprocessable(&page)
+        }
+        Err(other) => Err(page_error(other)),
+    }
+}
