@@ -186,6 +186,29 @@ pub async fn run(binary: &Path, args: &[&str]) -> anyhow::Result<Output> {
     })
 }
 
+/// Runs `alliance ARGS` with `input` on its standard input.
+pub async fn run_with_input(binary: &Path, args: &[&str], input: &str) -> anyhow::Result<Output> {
+    use tokio::io::AsyncWriteExt;
+    let mut child = Command::new(binary)
+        .args(args)
+        .env_remove("ALLIANCE_DATA")
+        .env_remove("ALLIANCE_DATABASE_URL")
+        .env_remove("ALLIANCE_BIND")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(input.as_bytes()).await?;
+    }
+    let output = child.wait_with_output().await?;
+    Ok(Output {
+        success: output.status.success(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    })
+}
+
 /// The real server, on a free port, stopped when dropped.
 pub struct TestServer {
     pub base: String,
@@ -273,4 +296,109 @@ impl TestServer {
 /// The built binary's path, from Cargo's `CARGO_BIN_EXE_alliance` in the caller.
 pub fn binary(path: &str) -> PathBuf {
     PathBuf::from(path)
+}
+
+/// A response read whole.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    pub fn location(&self) -> Option<&str> {
+        self.headers.get("location").and_then(|v| v.to_str().ok())
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The value of the first `<input … name="NAME" value="…">` on the page.
+    pub fn input(&self, name: &str) -> Option<String> {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = self.body.find(&marker)? + marker.len();
+        let end = self.body[start..].find('"')? + start;
+        Some(self.body[start..end].to_owned())
+    }
+}
+
+/// A browser-like client: keeps the session cookie by hand (reqwest would not send a Secure
+/// cookie over http://127.0.0.1, which browsers do), sends same-origin headers with forms,
+/// and does not follow redirects, so each step can be checked.
+pub struct Browser {
+    pub base: String,
+    client: reqwest::Client,
+    pub cookie: Option<String>,
+}
+
+impl Browser {
+    pub fn new(server: &TestServer) -> Self {
+        Self {
+            base: server.base.clone(),
+            client: server.client.clone(),
+            cookie: None,
+        }
+    }
+
+    async fn read(&mut self, response: reqwest::Response) -> anyhow::Result<Page> {
+        for value in response.headers().get_all("set-cookie") {
+            let text = value.to_str().unwrap_or("");
+            if let Some(pair) = text.split(';').next()
+                && let Some((name, value)) = pair.split_once('=')
+                && name.ends_with("alliance")
+            {
+                self.cookie = if value.is_empty() {
+                    None
+                } else {
+                    Some(format!("{name}={value}"))
+                };
+            }
+        }
+        Ok(Page {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            body: response.text().await?,
+        })
+    }
+
+    pub async fn get(&mut self, path: &str) -> anyhow::Result<Page> {
+        let mut request = self.client.get(format!("{}{path}", self.base));
+        if let Some(cookie) = &self.cookie {
+            request = request.header("cookie", cookie);
+        }
+        let response = request.send().await?;
+        self.read(response).await
+    }
+
+    /// Posts a form as a page of this site would (same origin).
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> anyhow::Result<Page> {
+        self.post_with(path, fields, &[("origin", &self.base.clone()), ("sec-fetch-site", "same-origin")])
+            .await
+    }
+
+    pub async fn post_with(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> anyhow::Result<Page> {
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        let mut request = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(cookie) = &self.cookie {
+            request = request.header("cookie", cookie);
+        }
+        let response = request.send().await?;
+        self.read(response).await
+    }
 }

@@ -216,7 +216,11 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
         SessionState::Invalid => (Auth::Anonymous, None),
     };
 
-    let body = if unsafe_method && let Some(expected) = csrf {
+    // Signing in and the first-run setup start a session rather than act on one: they need no
+    // session token (a half-finished sign-in must not block a fresh one); the same-origin
+    // check above still guards them.
+    let starts_session = path == "/sign-in" || path == "/setup";
+    let body = if unsafe_method && !starts_session && let Some(expected) = csrf {
         match check_csrf(&parts.headers, body, &expected).await {
             Ok(body) => body,
             Err(()) => {

@@ -29,10 +29,6 @@ pub enum Failure {
     Page { status: StatusCode, message: String },
 }
 
-/// Marks an error response whose body is already the answer (the health check's JSON).
-#[derive(Debug, Clone, Copy)]
-pub struct Rendered;
-
 /// A page handler's error.
 #[derive(Debug)]
 pub struct PageError {
@@ -129,7 +125,13 @@ pub async fn finish(State(state): State<AppState>, mut request: Request, next: N
     }
 
     let failure = response.extensions_mut().remove::<Failure>();
-    let rendered = response.extensions().get::<Rendered>().is_some();
+    // A handler that answered an error with its own page or JSON (a form shown again with its
+    // errors, the health check) keeps it; the framework's plain-text errors are replaced.
+    let rendered = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html") || t.contains("json"));
     if let Some(failure) = failure {
         response = render_failure(failure, api, &id, &state);
     } else if (status.is_client_error() || status.is_server_error()) && !rendered {

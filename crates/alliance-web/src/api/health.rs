@@ -1,7 +1,6 @@
 //! `GET /healthz`: is this process up, and can it reach its database?
 
 use crate::AppState;
-use crate::respond::Rendered;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -38,16 +37,14 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
         .into_response(),
         Err(err) => {
             tracing::warn!(%err, "health check: database unavailable");
-            let mut response = (
+            (
                 StatusCode::SERVICE_UNAVAILABLE,
                 Json(Health {
                     status: "unavailable",
                     database,
                 }),
             )
-                .into_response();
-            response.extensions_mut().insert(Rendered);
-            response
+                .into_response()
         }
     }
 }

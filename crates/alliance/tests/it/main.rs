@@ -1,5 +1,6 @@
 //! The integration tests: one binary, run against every engine in `ALLIANCE_TEST_BACKENDS`.
 
+mod accounts;
 mod cli;
 mod schema;
 mod server;
