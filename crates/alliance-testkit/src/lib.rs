@@ -372,10 +372,16 @@ impl Browser {
         self.read(response).await
     }
 
-    /// Posts a form as a page of this site would (same origin).
+    /// Posts a form as Chromium does from a page of this site: every Alliance page says
+    /// `Referrer-Policy: no-referrer`, so the browser sends `Origin: null`, with
+    /// `Sec-Fetch-Site: same-origin`.
     pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> anyhow::Result<Page> {
-        self.post_with(path, fields, &[("origin", &self.base.clone()), ("sec-fetch-site", "same-origin")])
-            .await
+        self.post_with(
+            path,
+            fields,
+            &[("origin", "null"), ("sec-fetch-site", "same-origin")],
+        )
+        .await
     }
 
     pub async fn post_with(

@@ -101,14 +101,17 @@ fn is_unsafe(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// Refuses a state-changing request that a browser says came from another site.
+/// Refuses a state-changing request that a browser says came from another site. Browsers
+/// that send `Sec-Fetch-Site` are believed; otherwise a real `Origin` must match the host.
+/// (`Origin: null` is what browsers send for our own forms too, because every page says
+/// `Referrer-Policy: no-referrer`; the session's CSRF token covers that case.)
 fn cross_site(headers: &HeaderMap) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
-        && !matches!(site, "same-origin" | "none")
-    {
-        return true;
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return !matches!(site, "same-origin" | "none");
     }
-    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok())
+        && origin != "null"
+    {
         let host = headers
             .get(header::HOST)
             .and_then(|v| v.to_str().ok())
@@ -220,7 +223,10 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
     // session token (a half-finished sign-in must not block a fresh one); the same-origin
     // check above still guards them.
     let starts_session = path == "/sign-in" || path == "/setup";
-    let body = if unsafe_method && !starts_session && let Some(expected) = csrf {
+    let body = if unsafe_method
+        && !starts_session
+        && let Some(expected) = csrf
+    {
         match check_csrf(&parts.headers, body, &expected).await {
             Ok(body) => body,
             Err(()) => {
@@ -387,7 +393,17 @@ mod tests {
             ("origin", "https://evil.example"),
             ("host", "alliance.example")
         ])));
+        // Our own forms arrive with Origin: null (no-referrer); the browser's Sec-Fetch-Site
+        // decides, and without it the session's CSRF token does.
+        assert!(!cross_site(&headers(&[
+            ("origin", "null"),
+            ("sec-fetch-site", "same-origin")
+        ])));
         assert!(cross_site(&headers(&[
+            ("origin", "null"),
+            ("sec-fetch-site", "cross-site")
+        ])));
+        assert!(!cross_site(&headers(&[
             ("origin", "null"),
             ("host", "alliance.example")
         ])));

@@ -311,3 +311,32 @@ async fn raw_request(base: &str, request: &str) -> anyhow::Result<String> {
     .await;
     Ok(String::from_utf8_lossy(&answer).into_owned())
 }
+
+#[tokio::test]
+async fn behind_https_every_answer_carries_hsts() -> anyhow::Result<()> {
+    let db = TestDatabase::new(alliance_testkit::Backend::Sqlite).await?;
+    let plain = TestServer::start(&alliance_binary(), &db, &[]).await?;
+    assert!(
+        plain
+            .get("/")
+            .await?
+            .headers()
+            .get("strict-transport-security")
+            .is_none()
+    );
+    plain.stop().await;
+    let secure = TestServer::start(&alliance_binary(), &db, &["--https"]).await?;
+    for path in ["/", "/healthz", "/nowhere", "/static/alliance.css"] {
+        let response = secure.get(path).await?;
+        let hsts = response
+            .headers()
+            .get("strict-transport-security")
+            .and_then(|v| v.to_str().ok());
+        assert!(
+            hsts.is_some_and(|h| h.starts_with("max-age=")),
+            "{path}: {hsts:?}"
+        );
+    }
+    secure.stop().await;
+    Ok(())
+}
