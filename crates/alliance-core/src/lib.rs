@@ -5,6 +5,7 @@
 //! caller passes in; randomness arrives as an argument. Anything that must decide who may see
 //! what decides it here, so the rule can be tested without a server.
 
+pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod crypto;

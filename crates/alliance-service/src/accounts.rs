@@ -1,22 +1,68 @@
 //! Managing staff accounts and the service's details: administrators only (policy section 1).
+//! Every change is audited in its own transaction; every refusal is audited too.
 
 use crate::app::Alliance;
 use crate::auth::{AccountRequest, Actor};
 use crate::error::{AppError, AppResult};
 use crate::store::UserFilter;
+use alliance_core::audit::{self, Event, Origin};
 use alliance_core::identity::{Role, User, UserDetails, UserId};
 use alliance_core::policy::{self, Action, Decision};
 use alliance_core::service::ServiceDetails;
 use alliance_core::{Invalid, Page, PageRequest, ServiceProfile, Version};
 
-fn require(actor: &Actor, action: Action) -> AppResult<()> {
-    match policy::decide(&actor.user, action) {
-        Decision::Allow => Ok(()),
-        Decision::Deny(why) => Err(AppError::Denied(why)),
+/// The origin of what the command line does: no request, this machine.
+pub fn command_line_origin() -> Origin {
+    Origin {
+        request_id: "command-line".to_owned(),
+        address: "local".to_owned(),
     }
 }
 
+fn event(
+    action: audit::Action,
+    actor: &Actor,
+    record_type: &str,
+    record_id: Option<String>,
+) -> Event {
+    Event::new(
+        action,
+        Some(actor.user.id.to_string()),
+        record_type,
+        record_id,
+    )
+}
+
 impl Alliance {
+    /// Allows, or refuses and audits the refusal (naming what was asked, never content).
+    pub(crate) async fn require(
+        &self,
+        actor: &Actor,
+        action: Action,
+        asked: &str,
+        record_type: &str,
+        record_id: Option<String>,
+    ) -> AppResult<()> {
+        let mut refusal = match policy::decide(&actor.user, action) {
+            Decision::Allow => None,
+            Decision::Deny(why) => Some(why),
+        };
+        if refusal.is_none() && !actor.may_write() && action != Action::ReadDirectory {
+            refusal = Some("this API token is read-only");
+        }
+        match refusal {
+            None => Ok(()),
+            Some(why) => {
+                self.record(
+                    &actor.origin,
+                    vec![event(audit::Action::Denied, actor, record_type, record_id).detail(asked)],
+                )
+                .await?;
+                Err(AppError::Denied(why))
+            }
+        }
+    }
+
     /// The staff directory, filtered and a page at a time.
     pub async fn list_users(
         &self,
@@ -24,26 +70,59 @@ impl Alliance {
         filter: &UserFilter,
         page: &PageRequest,
     ) -> AppResult<Page<User>> {
-        require(actor, Action::ReadDirectory)?;
+        self.require(actor, Action::ReadDirectory, "list users", "user", None)
+            .await?;
         Ok(self.store.list_users(filter, page).await?)
     }
 
     pub async fn get_user(&self, actor: &Actor, id: UserId) -> AppResult<User> {
-        require(actor, Action::ReadDirectory)?;
+        self.require(
+            actor,
+            Action::ReadDirectory,
+            "read user",
+            "user",
+            Some(id.to_string()),
+        )
+        .await?;
         self.store.user(id).await?.ok_or(AppError::NotFound)
     }
 
     /// Opens an account with a first password the new user should change.
     pub async fn create_user(&self, actor: &Actor, account: AccountRequest<'_>) -> AppResult<User> {
-        require(actor, Action::ManageUsers)?;
-        actor.ensure_may_write()?;
-        self.create_user_unchecked(account).await
+        self.require(actor, Action::ManageUsers, "create user", "user", None)
+            .await?;
+        self.create_user_as(Some(actor.user.id), &actor.origin, account)
+            .await
     }
 
     /// For the command line, which runs with the machine's authority, not a user's.
     pub async fn create_user_unchecked(&self, account: AccountRequest<'_>) -> AppResult<User> {
+        self.create_user_as(None, &command_line_origin(), account)
+            .await
+    }
+
+    async fn create_user_as(
+        &self,
+        actor: Option<UserId>,
+        origin: &Origin,
+        account: AccountRequest<'_>,
+    ) -> AppResult<User> {
         let new_user = self.validate_new_account(&account).await?;
-        match self.store.create_user(&new_user, self.clock.now()).await {
+        let events = vec![Event::new(
+            audit::Action::UserCreated,
+            actor.map(|a| a.to_string()),
+            "user",
+            Some(new_user.id.to_string()),
+        )];
+        match self
+            .store
+            .create_user(
+                &new_user,
+                self.clock.now(),
+                &self.audit_batch(origin, events),
+            )
+            .await
+        {
             Err(crate::StoreError::Conflict(_)) => {
                 Err(Invalid::field("username", "That username is taken; choose another").into())
             }
@@ -58,8 +137,14 @@ impl Alliance {
         details: UserDetails,
         expected: Version,
     ) -> AppResult<User> {
-        require(actor, Action::ManageUsers)?;
-        actor.ensure_may_write()?;
+        self.require(
+            actor,
+            Action::ManageUsers,
+            "update user",
+            "user",
+            Some(id.to_string()),
+        )
+        .await?;
         let target = self.store.user(id).await?.ok_or(AppError::NotFound)?;
         let keeps_admin = details.roles.contains(&Role::Administrator);
         if let Decision::Deny(why) =
@@ -67,9 +152,29 @@ impl Alliance {
         {
             return Err(AppError::Denied(why));
         }
+        let mut events = vec![event(
+            audit::Action::UserUpdated,
+            actor,
+            "user",
+            Some(id.to_string()),
+        )];
+        if target.roles != details.roles {
+            events.push(event(
+                audit::Action::RolesChanged,
+                actor,
+                "user",
+                Some(id.to_string()),
+            ));
+        }
         Ok(self
             .store
-            .update_user(id, &details, expected, self.clock.now())
+            .update_user(
+                id,
+                &details,
+                expected,
+                self.clock.now(),
+                &self.audit_batch(&actor.origin, events),
+            )
             .await?)
     }
 
@@ -80,8 +185,14 @@ impl Alliance {
         active: bool,
         expected: Version,
     ) -> AppResult<User> {
-        require(actor, Action::ManageUsers)?;
-        actor.ensure_may_write()?;
+        self.require(
+            actor,
+            Action::ManageUsers,
+            "change user status",
+            "user",
+            Some(id.to_string()),
+        )
+        .await?;
         let target = self.store.user(id).await?.ok_or(AppError::NotFound)?;
         if let Decision::Deny(why) = policy::may_change_own_access(
             &actor.user,
@@ -91,32 +202,82 @@ impl Alliance {
         ) {
             return Err(AppError::Denied(why));
         }
+        let action = if active {
+            audit::Action::UserReactivated
+        } else {
+            audit::Action::UserDeactivated
+        };
+        let events = vec![event(action, actor, "user", Some(id.to_string()))];
         Ok(self
             .store
-            .set_user_active(id, active, expected, self.clock.now())
+            .set_user_active(
+                id,
+                active,
+                expected,
+                self.clock.now(),
+                &self.audit_batch(&actor.origin, events),
+            )
             .await?)
     }
 
     /// Sets a new password for someone who has forgotten theirs; their sessions and tokens end.
     pub async fn reset_password(&self, actor: &Actor, id: UserId, new: &str) -> AppResult<User> {
-        require(actor, Action::ManageUsers)?;
-        actor.ensure_may_write()?;
+        self.require(
+            actor,
+            Action::ManageUsers,
+            "reset password",
+            "user",
+            Some(id.to_string()),
+        )
+        .await?;
         let target = self.store.user(id).await?.ok_or(AppError::NotFound)?;
         let mut context: Vec<&str> = vec![target.username.as_str(), "alliance", "therapy"];
         context.extend(target.display_name.split_whitespace());
         alliance_core::auth::check_password(new, &context)
             .map_err(|m| Invalid::field("password", m))?;
         let hash = self.hash_password(new).await?;
-        Ok(self.store.set_password(id, &hash, self.clock.now()).await?)
+        let events = vec![event(
+            audit::Action::PasswordReset,
+            actor,
+            "user",
+            Some(id.to_string()),
+        )];
+        Ok(self
+            .store
+            .set_password(
+                id,
+                &hash,
+                self.clock.now(),
+                &self.audit_batch(&actor.origin, events),
+            )
+            .await?)
     }
 
     /// Removes someone's second factor (a lost phone): they set up a new one at next sign-in.
     pub async fn reset_second_factor(&self, actor: &Actor, id: UserId) -> AppResult<User> {
-        require(actor, Action::ManageUsers)?;
-        actor.ensure_may_write()?;
+        self.require(
+            actor,
+            Action::ManageUsers,
+            "reset second factor",
+            "user",
+            Some(id.to_string()),
+        )
+        .await?;
+        let events = vec![event(
+            audit::Action::SecondFactorReset,
+            actor,
+            "user",
+            Some(id.to_string()),
+        )];
         Ok(self
             .store
-            .set_second_factor(id, None, &[], self.clock.now())
+            .set_second_factor(
+                id,
+                None,
+                &[],
+                self.clock.now(),
+                &self.audit_batch(&actor.origin, events),
+            )
             .await?)
     }
 
@@ -127,8 +288,14 @@ impl Alliance {
         supervisor: UserId,
         supervisees: &[UserId],
     ) -> AppResult<()> {
-        require(actor, Action::ManageUsers)?;
-        actor.ensure_may_write()?;
+        self.require(
+            actor,
+            Action::ManageUsers,
+            "set supervisees",
+            "user",
+            Some(supervisor.to_string()),
+        )
+        .await?;
         let supervisor_user = self
             .store
             .user(supervisor)
@@ -149,14 +316,32 @@ impl Alliance {
                 );
             }
         }
+        let events = vec![event(
+            audit::Action::SuperviseesChanged,
+            actor,
+            "user",
+            Some(supervisor.to_string()),
+        )];
         Ok(self
             .store
-            .set_supervisees(supervisor, supervisees, self.clock.now())
+            .set_supervisees(
+                supervisor,
+                supervisees,
+                self.clock.now(),
+                &self.audit_batch(&actor.origin, events),
+            )
             .await?)
     }
 
     pub async fn supervisees(&self, actor: &Actor, supervisor: UserId) -> AppResult<Vec<UserId>> {
-        require(actor, Action::ReadDirectory)?;
+        self.require(
+            actor,
+            Action::ReadDirectory,
+            "read supervisees",
+            "user",
+            Some(supervisor.to_string()),
+        )
+        .await?;
         Ok(self.store.supervisees(supervisor).await?)
     }
 
@@ -167,11 +352,28 @@ impl Alliance {
         details: ServiceDetails,
         expected: Version,
     ) -> AppResult<ServiceProfile> {
-        require(actor, Action::ManageService)?;
-        actor.ensure_may_write()?;
+        self.require(
+            actor,
+            Action::ManageService,
+            "update service",
+            "service",
+            None,
+        )
+        .await?;
+        let events = vec![event(
+            audit::Action::ServiceUpdated,
+            actor,
+            "service",
+            Some("1".to_owned()),
+        )];
         Ok(self
             .store
-            .update_service_profile(&details, expected, self.clock.now())
+            .update_service_profile(
+                &details,
+                expected,
+                self.clock.now(),
+                &self.audit_batch(&actor.origin, events),
+            )
             .await?)
     }
 

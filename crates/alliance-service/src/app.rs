@@ -1,6 +1,7 @@
 //! The application value every front end (web, command line) calls into.
 
-use crate::store::{Store, StoreError};
+use crate::store::{AuditBatch, Store, StoreError};
+use alliance_core::audit::{ChainKey, Event, Origin};
 use alliance_core::auth::{SessionPolicy, ThrottlePolicy};
 use alliance_core::crypto::MasterKey;
 use alliance_core::random::Random;
@@ -23,6 +24,7 @@ pub struct Alliance {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) random: Arc<dyn Random>,
     pub(crate) keys: Arc<MasterKey>,
+    pub(crate) chain_key: Arc<ChainKey>,
     pub(crate) settings: Settings,
 }
 
@@ -34,13 +36,43 @@ impl Alliance {
         keys: Arc<MasterKey>,
         settings: Settings,
     ) -> Self {
+        let chain_key = Arc::new(ChainKey(*keys.mac_key("audit-chain")));
         Self {
             store,
             clock,
             random,
             keys,
+            chain_key,
             settings,
         }
+    }
+
+    /// The key the audit chain is MACed with.
+    pub fn chain_key(&self) -> &ChainKey {
+        &self.chain_key
+    }
+
+    /// Audit entries for a change, to be written in the change's own transaction.
+    pub(crate) fn audit_batch(&self, origin: &Origin, events: Vec<Event>) -> AuditBatch<'_> {
+        AuditBatch {
+            key: &self.chain_key,
+            events,
+            origin: origin.clone(),
+            at: self.clock.now(),
+        }
+    }
+
+    /// Appends entries on their own (a refusal, a failed sign-in, a read). The caller answers
+    /// only once they are durable.
+    pub(crate) async fn record(
+        &self,
+        origin: &Origin,
+        events: Vec<Event>,
+    ) -> Result<(), StoreError> {
+        self.store
+            .append_audit(&self.audit_batch(origin, events))
+            .await
+            .map(|_| ())
     }
 
     pub fn store(&self) -> &dyn Store {

@@ -4,6 +4,7 @@
 use crate::app::Alliance;
 use crate::error::{AppError, AppResult};
 use crate::store::{NewUser, ResumeDraft, SessionRecord, TokenRecord};
+use alliance_core::audit::{self, Event, Origin};
 use alliance_core::auth::{
     self, TokenScope, check_password, hex, new_secret, normalise_recovery_code, password,
     recovery_codes, secret_hash, totp,
@@ -21,6 +22,8 @@ use uuid::Uuid;
 pub struct Actor {
     pub user: User,
     pub via: Via,
+    /// The request this actor is making, for the audit trail.
+    pub origin: Origin,
 }
 
 #[derive(Debug, Clone)]
@@ -184,11 +187,33 @@ impl Alliance {
         &self,
         username: &str,
         password_typed: &str,
-        address: &str,
+        origin: &Origin,
         user_agent: &str,
     ) -> AppResult<SessionStart> {
+        let address = origin.address.as_str();
         let account_key = format!("password:{}", username.trim().to_lowercase());
-        self.ensure_not_throttled(&account_key, address).await?;
+        if let Err(err) = self.ensure_not_throttled(&account_key, address).await {
+            // Who it was is recorded only as an account id, never as what was typed.
+            let known = match Username::parse(username) {
+                Ok(name) => self
+                    .store
+                    .user_by_username(&name)
+                    .await?
+                    .map(|(u, _)| u.id.to_string()),
+                Err(_) => None,
+            };
+            self.record(
+                origin,
+                vec![Event::new(
+                    audit::Action::SignInThrottled,
+                    None,
+                    "user",
+                    known,
+                )],
+            )
+            .await?;
+            return Err(err);
+        }
         let found = match Username::parse(username) {
             Ok(name) => self.store.user_by_username(&name).await?,
             Err(_) => None,
@@ -203,10 +228,16 @@ impl Alliance {
             .unwrap_or(false);
         let user = match found {
             Some((user, _)) if matches && user.active => user,
-            _ => {
+            other => {
                 self.store
                     .record_login_failure(&account_key, address, self.now())
                     .await?;
+                let known = other.map(|(u, _)| u.id.to_string());
+                self.record(
+                    origin,
+                    vec![Event::new(audit::Action::SignInFailed, None, "user", known)],
+                )
+                .await?;
                 return Err(AppError::Unauthenticated);
             }
         };
@@ -220,13 +251,28 @@ impl Alliance {
         };
         let (token, record) =
             self.new_session(user.id, next == NextStep::Done, address, user_agent);
-        self.store.create_session(&record).await?;
+        let events = vec![
+            Event::new(
+                audit::Action::SignIn,
+                Some(user.id.to_string()),
+                "user",
+                Some(user.id.to_string()),
+            )
+            .detail(match next {
+                NextStep::Done => "password",
+                NextStep::SecondFactor => "password; second factor next",
+                NextStep::Enrol => "password; second factor to set up",
+            }),
+        ];
+        self.store
+            .create_session(&record, &self.audit_batch(origin, events))
+            .await?;
         tracing::info!(user = %user.id, "signed in (password)");
         Ok(SessionStart { token, next })
     }
 
     /// What a session cookie amounts to now. An expired session is ended on the way.
-    pub async fn session_state(&self, token: &str) -> AppResult<SessionState> {
+    pub async fn session_state(&self, token: &str, origin: &Origin) -> AppResult<SessionState> {
         if !token.starts_with(SESSION_PREFIX) {
             return Ok(SessionState::Invalid);
         }
@@ -247,7 +293,18 @@ impl Alliance {
                 auth::SessionEnd::Idle => "idle",
                 auth::SessionEnd::Absolute => "absolute",
             };
-            self.store.end_session(&token_hash, reason, now).await?;
+            let events = vec![
+                Event::new(
+                    audit::Action::SessionExpired,
+                    Some(session.user_id.to_string()),
+                    "user",
+                    Some(session.user_id.to_string()),
+                )
+                .detail(reason),
+            ];
+            self.store
+                .end_session(&token_hash, reason, now, &self.audit_batch(origin, events))
+                .await?;
             return Ok(SessionState::Expired {
                 user_id: session.user_id,
                 token_hash,
@@ -271,6 +328,7 @@ impl Alliance {
                 token_hash,
                 csrf_token: session.csrf_token,
             },
+            origin: origin.clone(),
         }))
     }
 
@@ -281,19 +339,51 @@ impl Alliance {
         user: &User,
         session: &SessionRecord,
         code: &str,
-        address: &str,
+        origin: &Origin,
     ) -> AppResult<String> {
         let account_key = format!("second-factor:{}", user.id);
-        self.ensure_not_throttled(&account_key, address).await?;
+        let id = Some(user.id.to_string());
+        if let Err(err) = self
+            .ensure_not_throttled(&account_key, &origin.address)
+            .await
+        {
+            self.record(
+                origin,
+                vec![Event::new(
+                    audit::Action::SignInThrottled,
+                    id.clone(),
+                    "user",
+                    id,
+                )],
+            )
+            .await?;
+            return Err(err);
+        }
         let accepted = self.check_second_factor(user, code).await?;
         if !accepted {
             self.store
-                .record_login_failure(&account_key, address, self.now())
+                .record_login_failure(&account_key, &origin.address, self.now())
                 .await?;
+            self.record(
+                origin,
+                vec![Event::new(
+                    audit::Action::SecondFactorFailed,
+                    id.clone(),
+                    "user",
+                    id,
+                )],
+            )
+            .await?;
             return Err(AppError::Unauthenticated);
         }
         self.store.clear_login_failures(&account_key).await?;
-        self.rotate(user.id, session).await
+        let events = vec![Event::new(
+            audit::Action::SecondFactorPassed,
+            id.clone(),
+            "user",
+            id,
+        )];
+        self.rotate(user.id, session, origin, events).await
     }
 
     async fn check_second_factor(&self, user: &User, code: &str) -> AppResult<bool> {
@@ -331,10 +421,21 @@ impl Alliance {
             .await?)
     }
 
-    async fn rotate(&self, user: UserId, old: &SessionRecord) -> AppResult<String> {
+    async fn rotate(
+        &self,
+        user: UserId,
+        old: &SessionRecord,
+        origin: &Origin,
+        events: Vec<Event>,
+    ) -> AppResult<String> {
         let (token, record) = self.new_session(user, true, &old.address, &old.user_agent);
         self.store
-            .rotate_session(&old.token_hash, &record, self.now())
+            .rotate_session(
+                &old.token_hash,
+                &record,
+                self.now(),
+                &self.audit_batch(origin, events),
+            )
             .await?;
         Ok(token)
     }
@@ -359,6 +460,7 @@ impl Alliance {
         session: Option<&SessionRecord>,
         secret_base32: &str,
         code: &str,
+        origin: &Origin,
     ) -> AppResult<(Vec<String>, Option<String>)> {
         let secret = totp::decode_base32(secret_base32)
             .ok_or_else(|| Invalid::field("secret", "The set-up key is not valid; start again"))?;
@@ -381,29 +483,69 @@ impl Alliance {
         );
         let codes = recovery_codes(&random_bytes::<100>(self.random.as_ref()));
         let hashes: Vec<String> = codes.iter().map(|c| secret_hash(c)).collect();
+        let id = Some(user.id.to_string());
+        let enrolled = vec![Event::new(
+            audit::Action::SecondFactorEnrolled,
+            id.clone(),
+            "user",
+            id.clone(),
+        )];
         self.store
-            .set_second_factor(user.id, Some(&sealed), &hashes, self.now())
+            .set_second_factor(
+                user.id,
+                Some(&sealed),
+                &hashes,
+                self.now(),
+                &self.audit_batch(origin, enrolled),
+            )
             .await?;
         self.store.accept_totp_step(user.id, step).await?;
         let token = match session {
-            Some(s) if !s.second_factor_done => Some(self.rotate(user.id, s).await?),
+            Some(s) if !s.second_factor_done => {
+                let passed = vec![Event::new(
+                    audit::Action::SecondFactorPassed,
+                    id.clone(),
+                    "user",
+                    id,
+                )];
+                Some(self.rotate(user.id, s, origin, passed).await?)
+            }
             _ => None,
         };
         Ok((codes, token))
     }
 
-    pub async fn sign_out(&self, token_hash: &str) -> AppResult<()> {
+    pub async fn sign_out(&self, token_hash: &str, user: UserId, origin: &Origin) -> AppResult<()> {
+        let id = Some(user.to_string());
+        let events = vec![Event::new(audit::Action::SignOut, id.clone(), "user", id)];
         Ok(self
             .store
-            .end_session(token_hash, "signed out", self.now())
+            .end_session(
+                token_hash,
+                "signed out",
+                self.now(),
+                &self.audit_batch(origin, events),
+            )
             .await?)
     }
 
     /// Ends every session of the actor, this one included.
     pub async fn sign_out_everywhere(&self, actor: &Actor) -> AppResult<u64> {
+        let id = Some(actor.user.id.to_string());
+        let events = vec![Event::new(
+            audit::Action::SignOutEverywhere,
+            id.clone(),
+            "user",
+            id,
+        )];
         Ok(self
             .store
-            .end_user_sessions(actor.user.id, "signed out everywhere", self.now())
+            .end_user_sessions(
+                actor.user.id,
+                "signed out everywhere",
+                self.now(),
+                &self.audit_batch(&actor.origin, events),
+            )
             .await?)
     }
 
@@ -441,8 +583,20 @@ impl Alliance {
         v.check("new_password", self.check_new_password(new, &actor.user));
         v.finish()?;
         let hash = self.hash_password(new).await?;
+        let id = Some(actor.user.id.to_string());
+        let events = vec![Event::new(
+            audit::Action::PasswordChanged,
+            id.clone(),
+            "user",
+            id,
+        )];
         self.store
-            .set_password(actor.user.id, &hash, self.now())
+            .set_password(
+                actor.user.id,
+                &hash,
+                self.now(),
+                &self.audit_batch(&actor.origin, events),
+            )
             .await?;
         Ok(())
     }
@@ -464,7 +618,7 @@ impl Alliance {
     }
 
     /// Authenticates an API token (`Authorization: Bearer at_…`).
-    pub async fn authenticate_token(&self, secret: &str) -> AppResult<Actor> {
+    pub async fn authenticate_token(&self, secret: &str, origin: &Origin) -> AppResult<Actor> {
         if !secret.starts_with(TOKEN_PREFIX) {
             return Err(AppError::Unauthenticated);
         }
@@ -493,6 +647,7 @@ impl Alliance {
                 id: record.id,
                 scope: record.scope,
             },
+            origin: origin.clone(),
         })
     }
 
@@ -503,6 +658,7 @@ impl Alliance {
         name: &str,
         scope: TokenScope,
         days: Option<i64>,
+        origin: &Origin,
     ) -> AppResult<IssuedToken> {
         let mut v = Validator::new();
         let name = v.check("name", alliance_core::error::parse_line(name, 1, 80));
@@ -526,7 +682,18 @@ impl Alliance {
             last_used_at: None,
             revoked_at: None,
         };
-        self.store.create_token(&record).await?;
+        let events = vec![
+            Event::new(
+                audit::Action::TokenCreated,
+                Some(user.id.to_string()),
+                "token",
+                Some(record.id.to_string()),
+            )
+            .detail(scope.code()),
+        ];
+        self.store
+            .create_token(&record, &self.audit_batch(origin, events))
+            .await?;
         Ok(IssuedToken { secret, record })
     }
 
@@ -536,9 +703,20 @@ impl Alliance {
 
     pub async fn revoke_own_token(&self, actor: &Actor, id: Uuid) -> AppResult<()> {
         actor.ensure_may_write()?;
+        let events = vec![Event::new(
+            audit::Action::TokenRevoked,
+            Some(actor.user.id.to_string()),
+            "token",
+            Some(id.to_string()),
+        )];
         if self
             .store
-            .revoke_token(actor.user.id, id, self.now())
+            .revoke_token(
+                actor.user.id,
+                id,
+                self.now(),
+                &self.audit_batch(&actor.origin, events),
+            )
             .await?
         {
             Ok(())
@@ -577,12 +755,37 @@ impl Alliance {
         code: &str,
         account: AccountRequest<'_>,
         service: Option<ServiceDetails>,
+        origin: &Origin,
     ) -> AppResult<User> {
         let new_user = self.validate_new_account(&account).await?;
         let code_hash = secret_hash(&normalise_recovery_code(code));
+        let id = Some(new_user.id.to_string());
+        let mut events = vec![
+            Event::new(
+                audit::Action::SetupCompleted,
+                id.clone(),
+                "user",
+                id.clone(),
+            ),
+            Event::new(audit::Action::UserCreated, id.clone(), "user", id),
+        ];
+        if service.is_some() {
+            events.push(Event::new(
+                audit::Action::ServiceCreated,
+                None,
+                "service",
+                Some("1".to_owned()),
+            ));
+        }
         match self
             .store
-            .create_first_user(&new_user, &code_hash, service.as_ref(), self.now())
+            .create_first_user(
+                &new_user,
+                &code_hash,
+                service.as_ref(),
+                self.now(),
+                &self.audit_batch(origin, events),
+            )
             .await
         {
             Ok(user) => Ok(user),

@@ -7,6 +7,7 @@
 
 use crate::app::Alliance;
 use crate::store::{NewUser, StoreError};
+use alliance_core::audit::{Action, Event};
 use alliance_core::identity::{RegistrationBody, Role, UserDetails, UserId, Username};
 use alliance_core::{Nation, ServiceName, service::ServiceDetails};
 use rand::seq::IndexedRandom;
@@ -191,8 +192,23 @@ pub async fn generate(
         name: demo_service_name(seed).map_err(DemoError::Generated)?,
         nation: Nation::England,
     };
+    let origin = crate::accounts::command_line_origin();
+    let created = vec![
+        Event::new(
+            Action::ServiceCreated,
+            None,
+            "service",
+            Some("1".to_owned()),
+        ),
+        Event::new(Action::DemoGenerated, None, "service", Some("1".to_owned())),
+    ];
     let profile = match store
-        .create_service_profile(&details, true, alliance.clock().now())
+        .create_service_profile(
+            &details,
+            true,
+            alliance.clock().now(),
+            &alliance.audit_batch(&origin, created),
+        )
         .await
     {
         Ok(profile) => profile,
@@ -262,7 +278,15 @@ pub async fn generate(
             },
             password_hash: password_hash.clone(),
         };
-        store.create_user(&user, now).await?;
+        let created = vec![Event::new(
+            Action::UserCreated,
+            None,
+            "user",
+            Some(user.id.to_string()),
+        )];
+        store
+            .create_user(&user, now, &alliance.audit_batch(&origin, created))
+            .await?;
         match role {
             Role::Supervisor => supervisor = Some(user.id),
             Role::Therapist => therapists.push(user.id),
@@ -272,7 +296,20 @@ pub async fn generate(
     }
     if let Some(supervisor) = supervisor {
         let supervised: Vec<UserId> = therapists.iter().take(8).copied().collect();
-        store.set_supervisees(supervisor, &supervised, now).await?;
+        let changed = vec![Event::new(
+            Action::SuperviseesChanged,
+            None,
+            "user",
+            Some(supervisor.to_string()),
+        )];
+        store
+            .set_supervisees(
+                supervisor,
+                &supervised,
+                now,
+                &alliance.audit_batch(&origin, changed),
+            )
+            .await?;
     }
     progress.finish();
     Ok(DemoSummary {

@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod demo;
@@ -17,7 +18,8 @@ pub use auth::{AccountRequest, Actor, NextStep, SessionState, Via};
 pub use clock::{OsRandom, SystemClock};
 pub use error::{AppError, AppResult};
 pub use store::{
-    AccountStore, ColumnInventory, Credentials, DatabaseKind, FailureCounts, ForeignKeyInventory,
-    NewUser, ResumeDraft, SchemaInventory, SchemaStatus, ServiceStore, SessionRecord, SessionStore,
-    Store, StoreError, SystemStore, TableInventory, TokenRecord, TokenStore, UserFilter,
+    AccountStore, AuditBatch, AuditStore, ColumnInventory, Credentials, DatabaseKind,
+    FailureCounts, ForeignKeyInventory, NewUser, ResumeDraft, SchemaInventory, SchemaStatus,
+    ServiceStore, SessionRecord, SessionStore, Store, StoreError, SystemStore, TableInventory,
+    TokenRecord, TokenStore, UserFilter,
 };

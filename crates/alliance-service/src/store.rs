@@ -3,6 +3,7 @@
 //!
 //! Each method that writes is one transaction: it either happens whole or not at all.
 
+use alliance_core::audit::{self, ChainKey};
 use alliance_core::auth::TokenScope;
 use alliance_core::identity::{Role, User, UserDetails, UserId, Username};
 use alliance_core::{Page, PageRequest, ServiceProfile, Version, service::ServiceDetails};
@@ -63,9 +64,43 @@ pub enum StoreError {
 }
 
 /// Everything Alliance stores, one trait per area so each area's implementation stands alone.
-pub trait Store: SystemStore + ServiceStore + AccountStore + SessionStore + TokenStore {}
+pub trait Store:
+    SystemStore + ServiceStore + AccountStore + SessionStore + TokenStore + AuditStore
+{
+}
 
-impl<T> Store for T where T: SystemStore + ServiceStore + AccountStore + SessionStore + TokenStore {}
+impl<T> Store for T where
+    T: SystemStore + ServiceStore + AccountStore + SessionStore + TokenStore + AuditStore
+{
+}
+
+/// Audit entries to append in the same transaction as the change they record (or alone, for
+/// reads and refusals). A response is sent only after its entries are durable.
+pub struct AuditBatch<'a> {
+    pub key: &'a ChainKey,
+    pub events: Vec<audit::Event>,
+    pub origin: audit::Origin,
+    pub at: Timestamp,
+}
+
+#[async_trait]
+pub trait AuditStore: Send + Sync + 'static {
+    /// Appends the batch's entries onto the chain, in one transaction; returns the new head.
+    async fn append_audit(&self, batch: &AuditBatch<'_>) -> Result<audit::Head, StoreError>;
+
+    /// The newest entry as the database records it.
+    async fn audit_head(&self) -> Result<audit::Head, StoreError>;
+
+    /// The head as last recorded outside the database (SQLite: a file beside it), if any.
+    fn audit_witness(&self) -> Result<Option<audit::Head>, StoreError>;
+
+    /// Entries after `after_seq`, in order, at most `limit`.
+    async fn audit_entries(
+        &self,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<audit::Entry>, StoreError>;
+}
 
 #[async_trait]
 pub trait SystemStore: Send + Sync + 'static {
@@ -90,6 +125,7 @@ pub trait ServiceStore: Send + Sync + 'static {
         details: &ServiceDetails,
         is_demo: bool,
         now: Timestamp,
+        audit: &AuditBatch<'_>,
     ) -> Result<ServiceProfile, StoreError>;
 
     /// Changes the service's details if `expected` is still its version.
@@ -98,6 +134,7 @@ pub trait ServiceStore: Send + Sync + 'static {
         details: &ServiceDetails,
         expected: Version,
         now: Timestamp,
+        audit: &AuditBatch<'_>,
     ) -> Result<ServiceProfile, StoreError>;
 }
 
@@ -139,7 +176,12 @@ pub trait AccountStore: Send + Sync + 'static {
     async fn count_users(&self) -> Result<i64, StoreError>;
 
     /// A [`StoreError::Conflict`] when the username is taken.
-    async fn create_user(&self, user: &NewUser, now: Timestamp) -> Result<User, StoreError>;
+    async fn create_user(
+        &self,
+        user: &NewUser,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<User, StoreError>;
 
     /// The first-run setup, in one transaction: the code must be valid and unexpired and no
     /// user may exist; the service is created too when `service` is given. The code is spent.
@@ -150,6 +192,7 @@ pub trait AccountStore: Send + Sync + 'static {
         setup_code_hash: &str,
         service: Option<&ServiceDetails>,
         now: Timestamp,
+        audit: &AuditBatch<'_>,
     ) -> Result<User, StoreError>;
 
     async fn user(&self, id: UserId) -> Result<Option<User>, StoreError>;
@@ -175,6 +218,7 @@ pub trait AccountStore: Send + Sync + 'static {
         details: &UserDetails,
         expected: Version,
         now: Timestamp,
+        audit: &AuditBatch<'_>,
     ) -> Result<User, StoreError>;
 
     /// Deactivating ends the user's sessions and tokens in the same transaction.
@@ -184,6 +228,7 @@ pub trait AccountStore: Send + Sync + 'static {
         active: bool,
         expected: Version,
         now: Timestamp,
+        audit: &AuditBatch<'_>,
     ) -> Result<User, StoreError>;
 
     /// Sets a new password hash and ends every session and token of the user.
@@ -192,6 +237,7 @@ pub trait AccountStore: Send + Sync + 'static {
         id: UserId,
         password_hash: &str,
         now: Timestamp,
+        audit: &AuditBatch<'_>,
     ) -> Result<User, StoreError>;
 
     /// Enrols (`Some`) or removes (`None`) the second factor, replacing the recovery codes.
@@ -202,6 +248,7 @@ pub trait AccountStore: Send + Sync + 'static {
         sealed_secret: Option<&[u8]>,
         recovery_code_hashes: &[String],
         now: Timestamp,
+        audit: &AuditBatch<'_>,
     ) -> Result<User, StoreError>;
 
     /// Records that the TOTP code of `step` was used; false when that step or a later one
@@ -221,6 +268,7 @@ pub trait AccountStore: Send + Sync + 'static {
         supervisor: UserId,
         supervisees: &[UserId],
         now: Timestamp,
+        audit: &AuditBatch<'_>,
     ) -> Result<(), StoreError>;
 
     async fn supervisees(&self, supervisor: UserId) -> Result<Vec<UserId>, StoreError>;
@@ -270,7 +318,11 @@ pub struct ResumeDraft {
 
 #[async_trait]
 pub trait SessionStore: Send + Sync + 'static {
-    async fn create_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
+    async fn create_session(
+        &self,
+        session: &SessionRecord,
+        audit: &AuditBatch<'_>,
+    ) -> Result<(), StoreError>;
 
     async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError>;
 
@@ -282,6 +334,7 @@ pub trait SessionStore: Send + Sync + 'static {
         old_token_hash: &str,
         new: &SessionRecord,
         now: Timestamp,
+        audit: &AuditBatch<'_>,
     ) -> Result<(), StoreError>;
 
     async fn end_session(
@@ -289,6 +342,7 @@ pub trait SessionStore: Send + Sync + 'static {
         token_hash: &str,
         reason: &str,
         now: Timestamp,
+        audit: &AuditBatch<'_>,
     ) -> Result<(), StoreError>;
 
     /// Ends every open session of the user; returns how many.
@@ -297,6 +351,7 @@ pub trait SessionStore: Send + Sync + 'static {
         user: UserId,
         reason: &str,
         now: Timestamp,
+        audit: &AuditBatch<'_>,
     ) -> Result<u64, StoreError>;
 
     /// The user's open sessions, newest first.
@@ -341,7 +396,11 @@ pub struct TokenRecord {
 
 #[async_trait]
 pub trait TokenStore: Send + Sync + 'static {
-    async fn create_token(&self, token: &TokenRecord) -> Result<(), StoreError>;
+    async fn create_token(
+        &self,
+        token: &TokenRecord,
+        audit: &AuditBatch<'_>,
+    ) -> Result<(), StoreError>;
 
     async fn token(&self, token_hash: &str) -> Result<Option<TokenRecord>, StoreError>;
 
@@ -358,6 +417,7 @@ pub trait TokenStore: Send + Sync + 'static {
         user: UserId,
         id: Uuid,
         now: Timestamp,
+        audit: &AuditBatch<'_>,
     ) -> Result<bool, StoreError>;
 
     async fn touch_token(&self, id: Uuid, now: Timestamp) -> Result<(), StoreError>;

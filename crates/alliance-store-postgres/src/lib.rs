@@ -75,6 +75,9 @@ impl PostgresStore {
             ),
             format!("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}"),
             format!("REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON _sqlx_migrations FROM {role}"),
+            // The audit trail is append-only for the server: no UPDATE, DELETE or TRUNCATE.
+            format!("REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM {role}"),
+            format!("REVOKE DELETE, TRUNCATE ON audit_head FROM {role}"),
         ];
         let mut tx = self.store.pool().begin().await.map_err(map_error)?;
         for statement in statements {

@@ -6,7 +6,7 @@ use crate::{Engine, map_error, stale_or_missing, to_micros};
 use alliance_core::identity::{Role, User, UserDetails, UserId, Username};
 use alliance_core::service::ServiceDetails;
 use alliance_core::{Page, PageRequest, Version};
-use alliance_service::{AccountStore, Credentials, NewUser, StoreError, UserFilter};
+use alliance_service::{AccountStore, AuditBatch, Credentials, NewUser, StoreError, UserFilter};
 use jiff::Timestamp;
 use sqlx::AssertSqlSafe;
 
@@ -118,10 +118,17 @@ impl_for_both_engines!(AccountStore {
         Ok(row.n)
     }
 
-    async fn create_user(&self, user: &NewUser, now: Timestamp) -> Result<User, StoreError> {
+    async fn create_user(
+        &self,
+        user: &NewUser,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<User, StoreError> {
         let mut tx = self.pool.begin_with(<DB as Engine>::BEGIN_WRITE).await.map_err(map_error)?;
         Self::insert_user_sql(&mut tx, user, now).await?;
+        let head = Self::append_audit_sql(&mut tx, audit).await?;
         tx.commit().await.map_err(map_error)?;
+        self.witness(head)?;
         self.user(user.id).await?.ok_or(StoreError::NotFound)
     }
 
@@ -131,6 +138,7 @@ impl_for_both_engines!(AccountStore {
         setup_code_hash: &str,
         service: Option<&ServiceDetails>,
         now: Timestamp,
+        audit: &AuditBatch<'_>,
     ) -> Result<User, StoreError> {
         let mut tx = self.pool.begin_with(<DB as Engine>::BEGIN_WRITE).await.map_err(map_error)?;
         let users: Number = sqlx::query_as("SELECT COUNT(*) AS n FROM users")
@@ -167,7 +175,9 @@ impl_for_both_engines!(AccountStore {
             .map_err(map_error)?;
         }
         Self::insert_user_sql(&mut tx, user, now).await?;
+        let head = Self::append_audit_sql(&mut tx, audit).await?;
         tx.commit().await.map_err(map_error)?;
+        self.witness(head)?;
         self.user(user.id).await?.ok_or(StoreError::NotFound)
     }
 
@@ -262,6 +272,7 @@ impl_for_both_engines!(AccountStore {
         details: &UserDetails,
         expected: Version,
         now: Timestamp,
+        audit: &AuditBatch<'_>,
     ) -> Result<User, StoreError> {
         let mut tx = self.pool.begin_with(<DB as Engine>::BEGIN_WRITE).await.map_err(map_error)?;
         let updated = sqlx::query(
@@ -306,7 +317,9 @@ impl_for_both_engines!(AccountStore {
             }
             Self::end_sessions_and_tokens(&mut tx, id, "role change", now).await?;
         }
+        let head = Self::append_audit_sql(&mut tx, audit).await?;
         tx.commit().await.map_err(map_error)?;
+        self.witness(head)?;
         self.user(id).await?.ok_or(StoreError::NotFound)
     }
 
@@ -316,6 +329,7 @@ impl_for_both_engines!(AccountStore {
         active: bool,
         expected: Version,
         now: Timestamp,
+        audit: &AuditBatch<'_>,
     ) -> Result<User, StoreError> {
         let mut tx = self.pool.begin_with(<DB as Engine>::BEGIN_WRITE).await.map_err(map_error)?;
         let updated = sqlx::query(
@@ -340,7 +354,9 @@ impl_for_both_engines!(AccountStore {
         if !active {
             Self::end_sessions_and_tokens(&mut tx, id, "deactivated", now).await?;
         }
+        let head = Self::append_audit_sql(&mut tx, audit).await?;
         tx.commit().await.map_err(map_error)?;
+        self.witness(head)?;
         self.user(id).await?.ok_or(StoreError::NotFound)
     }
 
@@ -349,6 +365,7 @@ impl_for_both_engines!(AccountStore {
         id: UserId,
         password_hash: &str,
         now: Timestamp,
+        audit: &AuditBatch<'_>,
     ) -> Result<User, StoreError> {
         let mut tx = self.pool.begin_with(<DB as Engine>::BEGIN_WRITE).await.map_err(map_error)?;
         let updated = sqlx::query(
@@ -364,7 +381,9 @@ impl_for_both_engines!(AccountStore {
             return Err(StoreError::NotFound);
         }
         Self::end_sessions_and_tokens(&mut tx, id, "password change", now).await?;
+        let head = Self::append_audit_sql(&mut tx, audit).await?;
         tx.commit().await.map_err(map_error)?;
+        self.witness(head)?;
         self.user(id).await?.ok_or(StoreError::NotFound)
     }
 
@@ -374,6 +393,7 @@ impl_for_both_engines!(AccountStore {
         sealed_secret: Option<&[u8]>,
         recovery_code_hashes: &[String],
         now: Timestamp,
+        audit: &AuditBatch<'_>,
     ) -> Result<User, StoreError> {
         let mut tx = self.pool.begin_with(<DB as Engine>::BEGIN_WRITE).await.map_err(map_error)?;
         let updated = sqlx::query(
@@ -405,7 +425,9 @@ impl_for_both_engines!(AccountStore {
         if sealed_secret.is_none() {
             Self::end_sessions_and_tokens(&mut tx, id, "second factor reset", now).await?;
         }
+        let head = Self::append_audit_sql(&mut tx, audit).await?;
         tx.commit().await.map_err(map_error)?;
+        self.witness(head)?;
         self.user(id).await?.ok_or(StoreError::NotFound)
     }
 
@@ -446,6 +468,7 @@ impl_for_both_engines!(AccountStore {
         supervisor: UserId,
         supervisees: &[UserId],
         now: Timestamp,
+        audit: &AuditBatch<'_>,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin_with(<DB as Engine>::BEGIN_WRITE).await.map_err(map_error)?;
         sqlx::query("DELETE FROM supervision WHERE supervisor_id = $1")
@@ -465,7 +488,10 @@ impl_for_both_engines!(AccountStore {
             .await
             .map_err(map_error)?;
         }
-        tx.commit().await.map_err(map_error)
+        let head = Self::append_audit_sql(&mut tx, audit).await?;
+        tx.commit().await.map_err(map_error)?;
+        self.witness(head)?;
+        Ok(())
     }
 
     async fn supervisees(&self, supervisor: UserId) -> Result<Vec<UserId>, StoreError> {

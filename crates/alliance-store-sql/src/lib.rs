@@ -39,6 +39,8 @@ macro_rules! impl_for_both_engines {
             for<'r> $crate::rows::TokenRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
             for<'r> $crate::rows::DraftRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
             for<'r> $crate::rows::FailureRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::rows::HeadRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::rows::AuditRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
         {
             $($body)*
         }
@@ -46,6 +48,7 @@ macro_rules! impl_for_both_engines {
 }
 
 mod accounts;
+mod audit;
 #[doc(hidden)]
 pub mod rows; // public only because the bounds of the Store impls name its types
 mod service;
@@ -68,6 +71,9 @@ pub trait Engine: Database {
     const BEGIN_WRITE: &'static str;
     /// The statement that tells whether the migration history table exists (as a count).
     const HAS_MIGRATIONS_TABLE: &'static str;
+    /// Reads the audit head, locking it until the transaction ends (SQLite's write
+    /// transaction already holds the only write lock).
+    const LOCK_AUDIT_HEAD: &'static str;
 
     fn rows_affected(result: &Self::QueryResult) -> u64;
 }
@@ -76,6 +82,7 @@ impl Engine for sqlx::Sqlite {
     const KIND: DatabaseKind = DatabaseKind::Sqlite;
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
     const HAS_MIGRATIONS_TABLE: &'static str = "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'";
+    const LOCK_AUDIT_HEAD: &'static str = "SELECT seq, mac FROM audit_head WHERE id = 1";
 
     fn rows_affected(result: &Self::QueryResult) -> u64 {
         result.rows_affected()
@@ -86,6 +93,7 @@ impl Engine for sqlx::Postgres {
     const KIND: DatabaseKind = DatabaseKind::Postgres;
     const BEGIN_WRITE: &'static str = "BEGIN";
     const HAS_MIGRATIONS_TABLE: &'static str = "SELECT COUNT(*) AS n FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = '_sqlx_migrations'";
+    const LOCK_AUDIT_HEAD: &'static str = "SELECT seq, mac FROM audit_head WHERE id = 1 FOR UPDATE";
 
     fn rows_affected(result: &Self::QueryResult) -> u64 {
         result.rows_affected()
@@ -96,11 +104,25 @@ impl Engine for sqlx::Postgres {
 pub struct SqlStore<DB: Engine> {
     pool: Pool<DB>,
     migrator: &'static Migrator,
+    witness: Option<audit::Witness>,
 }
+
+pub use audit::Witness;
 
 impl<DB: Engine> SqlStore<DB> {
     pub fn new(pool: Pool<DB>, migrator: &'static Migrator) -> Self {
-        Self { pool, migrator }
+        Self {
+            pool,
+            migrator,
+            witness: None,
+        }
+    }
+
+    /// Keeps the audit chain's head in `witness` too, outside the database.
+    #[must_use]
+    pub fn with_witness(mut self, witness: Witness) -> Self {
+        self.witness = Some(witness);
+        self
     }
 
     pub fn pool(&self) -> &Pool<DB> {

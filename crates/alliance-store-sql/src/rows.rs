@@ -229,3 +229,54 @@ pub struct FailureRow {
     pub n: i64,
     pub latest: Option<i64>,
 }
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct HeadRow {
+    pub seq: i64,
+    pub mac: Vec<u8>,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct AuditRow {
+    pub seq: i64,
+    pub at: i64,
+    pub action: String,
+    pub actor_id: Option<String>,
+    pub record_type: String,
+    pub record_id: Option<String>,
+    pub child_id: Option<String>,
+    pub category: String,
+    pub detail: Option<String>,
+    pub request_id: String,
+    pub address: String,
+    pub mac: Vec<u8>,
+}
+
+impl TryFrom<AuditRow> for alliance_core::audit::Entry {
+    type Error = StoreError;
+
+    fn try_from(row: AuditRow) -> Result<Self, StoreError> {
+        use alliance_core::audit::{Action, Category, Event, Origin};
+        // A damaged row still becomes an entry where it can: verification then names it.
+        let mac: [u8; 32] = row.mac.as_slice().try_into().unwrap_or([0; 32]);
+        Ok(alliance_core::audit::Entry {
+            seq: row.seq,
+            at: from_micros(row.at)?,
+            event: Event {
+                action: Action::parse(&row.action).map_err(|e| corrupt("audit action", e))?,
+                actor: row.actor_id,
+                record_type: row.record_type,
+                record_id: row.record_id,
+                child_id: row.child_id,
+                category: Category::parse(&row.category)
+                    .map_err(|e| corrupt("audit category", e))?,
+                detail: row.detail,
+            },
+            origin: Origin {
+                request_id: row.request_id,
+                address: row.address,
+            },
+            mac,
+        })
+    }
+}

@@ -4,7 +4,7 @@ use crate::rows::{SERVICE_COLUMNS, ServiceRow, VersionRow};
 use crate::{Engine, map_error, stale_or_missing, to_micros};
 use alliance_core::service::ServiceDetails;
 use alliance_core::{ServiceProfile, Version};
-use alliance_service::{ServiceStore, StoreError};
+use alliance_service::{AuditBatch, ServiceStore, StoreError};
 use jiff::Timestamp;
 use sqlx::AssertSqlSafe;
 
@@ -23,6 +23,7 @@ impl_for_both_engines!(ServiceStore {
         details: &ServiceDetails,
         is_demo: bool,
         now: Timestamp,
+        audit: &AuditBatch<'_>,
     ) -> Result<ServiceProfile, StoreError> {
         let mut tx = self.pool.begin_with(<DB as Engine>::BEGIN_WRITE).await.map_err(map_error)?;
         let row: ServiceRow = sqlx::query_as(AssertSqlSafe(format!(
@@ -38,7 +39,9 @@ impl_for_both_engines!(ServiceStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(map_error)?;
+        let head = Self::append_audit_sql(&mut tx, audit).await?;
         tx.commit().await.map_err(map_error)?;
+        self.witness(head)?;
         row.try_into()
     }
 
@@ -47,6 +50,7 @@ impl_for_both_engines!(ServiceStore {
         details: &ServiceDetails,
         expected: Version,
         now: Timestamp,
+        audit: &AuditBatch<'_>,
     ) -> Result<ServiceProfile, StoreError> {
         let mut tx = self.pool.begin_with(<DB as Engine>::BEGIN_WRITE).await.map_err(map_error)?;
         let updated: Option<ServiceRow> = sqlx::query_as(AssertSqlSafe(format!(
@@ -68,7 +72,9 @@ impl_for_both_engines!(ServiceStore {
                     .map_err(map_error)?;
             return Err(stale_or_missing(current.map(|v| v.version)));
         };
+        let head = Self::append_audit_sql(&mut tx, audit).await?;
         tx.commit().await.map_err(map_error)?;
+        self.witness(head)?;
         row.try_into()
     }
 });

@@ -4,7 +4,9 @@
 use crate::rows::{DraftRow, FailureRow, SESSION_COLUMNS, SessionRow, optional_micros};
 use crate::{Engine, map_error, to_micros};
 use alliance_core::identity::UserId;
-use alliance_service::{FailureCounts, ResumeDraft, SessionRecord, SessionStore, StoreError};
+use alliance_service::{
+    AuditBatch, FailureCounts, ResumeDraft, SessionRecord, SessionStore, StoreError,
+};
 use jiff::Timestamp;
 use sqlx::AssertSqlSafe;
 
@@ -33,10 +35,17 @@ impl_for_both_engines!(helpers {
 });
 
 impl_for_both_engines!(SessionStore {
-    async fn create_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
+    async fn create_session(
+        &self,
+        session: &SessionRecord,
+        audit: &AuditBatch<'_>,
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin_with(<DB as Engine>::BEGIN_WRITE).await.map_err(map_error)?;
         Self::insert_session_sql(&mut tx, session).await?;
-        tx.commit().await.map_err(map_error)
+        let head = Self::append_audit_sql(&mut tx, audit).await?;
+        tx.commit().await.map_err(map_error)?;
+        self.witness(head)?;
+        Ok(())
     }
 
     async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
@@ -68,6 +77,7 @@ impl_for_both_engines!(SessionStore {
         old_token_hash: &str,
         new: &SessionRecord,
         now: Timestamp,
+        audit: &AuditBatch<'_>,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin_with(<DB as Engine>::BEGIN_WRITE).await.map_err(map_error)?;
         let ended = sqlx::query(
@@ -84,7 +94,10 @@ impl_for_both_engines!(SessionStore {
             return Err(StoreError::NotFound);
         }
         Self::insert_session_sql(&mut tx, new).await?;
-        tx.commit().await.map_err(map_error)
+        let head = Self::append_audit_sql(&mut tx, audit).await?;
+        tx.commit().await.map_err(map_error)?;
+        self.witness(head)?;
+        Ok(())
     }
 
     async fn end_session(
@@ -92,16 +105,25 @@ impl_for_both_engines!(SessionStore {
         token_hash: &str,
         reason: &str,
         now: Timestamp,
+        audit: &AuditBatch<'_>,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        let mut tx = self.pool.begin_with(<DB as Engine>::BEGIN_WRITE).await.map_err(map_error)?;
+        let ended = sqlx::query(
             "UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE token_hash = $3 AND ended_at IS NULL",
         )
         .bind(to_micros(now))
         .bind(reason.to_owned())
         .bind(token_hash.to_owned())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(map_error)?;
+        if <DB as crate::Engine>::rows_affected(&ended) == 0 {
+            // Already ended (by another request): nothing happened, nothing to record.
+            return Ok(());
+        }
+        let head = Self::append_audit_sql(&mut tx, audit).await?;
+        tx.commit().await.map_err(map_error)?;
+        self.witness(head)?;
         Ok(())
     }
 
@@ -110,16 +132,21 @@ impl_for_both_engines!(SessionStore {
         user: UserId,
         reason: &str,
         now: Timestamp,
+        audit: &AuditBatch<'_>,
     ) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin_with(<DB as Engine>::BEGIN_WRITE).await.map_err(map_error)?;
         let ended = sqlx::query(
             "UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE user_id = $3 AND ended_at IS NULL",
         )
         .bind(to_micros(now))
         .bind(reason.to_owned())
         .bind(user.to_string())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(map_error)?;
+        let head = Self::append_audit_sql(&mut tx, audit).await?;
+        tx.commit().await.map_err(map_error)?;
+        self.witness(head)?;
         Ok(<DB as crate::Engine>::rows_affected(&ended))
     }
 

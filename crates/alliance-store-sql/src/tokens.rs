@@ -3,13 +3,18 @@
 use crate::rows::{TOKEN_COLUMNS, TokenRow};
 use crate::{map_error, to_micros};
 use alliance_core::identity::UserId;
-use alliance_service::{StoreError, TokenRecord, TokenStore};
+use alliance_service::{AuditBatch, StoreError, TokenRecord, TokenStore};
 use jiff::Timestamp;
 use sqlx::AssertSqlSafe;
 use uuid::Uuid;
 
 impl_for_both_engines!(TokenStore {
-    async fn create_token(&self, token: &TokenRecord) -> Result<(), StoreError> {
+    async fn create_token(
+        &self,
+        token: &TokenRecord,
+        audit: &AuditBatch<'_>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin_with(<DB as crate::Engine>::BEGIN_WRITE).await.map_err(map_error)?;
         sqlx::query(
             "INSERT INTO api_tokens (id, user_id, name, token_hash, scope, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -21,9 +26,12 @@ impl_for_both_engines!(TokenStore {
         .bind(token.scope.code().to_owned())
         .bind(to_micros(token.created_at))
         .bind(to_micros(token.expires_at))
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(map_error)?;
+        let head = Self::append_audit_sql(&mut tx, audit).await?;
+        tx.commit().await.map_err(map_error)?;
+        self.witness(head)?;
         Ok(())
     }
 
@@ -60,17 +68,25 @@ impl_for_both_engines!(TokenStore {
         user: UserId,
         id: Uuid,
         now: Timestamp,
+        audit: &AuditBatch<'_>,
     ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin_with(<DB as crate::Engine>::BEGIN_WRITE).await.map_err(map_error)?;
         let revoked = sqlx::query(
             "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
         )
         .bind(to_micros(now))
         .bind(id.to_string())
         .bind(user.to_string())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(map_error)?;
-        Ok(<DB as crate::Engine>::rows_affected(&revoked) == 1)
+        if <DB as crate::Engine>::rows_affected(&revoked) != 1 {
+            return Ok(false);
+        }
+        let head = Self::append_audit_sql(&mut tx, audit).await?;
+        tx.commit().await.map_err(map_error)?;
+        self.witness(head)?;
+        Ok(true)
     }
 
     async fn touch_token(&self, id: Uuid, now: Timestamp) -> Result<(), StoreError> {

@@ -10,7 +10,7 @@
 mod inventory;
 
 use alliance_service::{SchemaInventory, SchemaStatus, Store, StoreError, SystemStore};
-use alliance_store_sql::{SqlStore, refuse_newer};
+use alliance_store_sql::{SqlStore, Witness, refuse_newer};
 use sqlx::Sqlite;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -28,6 +28,13 @@ pub enum OpenMode {
     CreateIfMissing,
     /// The file must exist already; nothing on disk is created (checking a configuration).
     MustExist,
+}
+
+/// Where the audit head is kept beside the database file `db`.
+pub fn audit_head_path(db: &Path) -> PathBuf {
+    let mut name = db.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".audit-head");
+    db.with_file_name(name)
 }
 
 pub struct SqliteStore {
@@ -57,8 +64,11 @@ impl SqliteStore {
                     path.display()
                 ))
             })?;
+        // The audit chain's head is also kept in a file beside the database, where removing the
+        // newest entries from the database cannot reach it.
+        let witness = Witness::new(audit_head_path(&path));
         Ok(Self {
-            store: Arc::new(SqlStore::new(pool, &MIGRATOR)),
+            store: Arc::new(SqlStore::new(pool, &MIGRATOR).with_witness(witness)),
             path,
         })
     }

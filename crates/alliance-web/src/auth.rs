@@ -10,6 +10,7 @@
 use crate::AppState;
 use crate::problem::{ApiError, Problem};
 use crate::respond::{Failure, is_api_path};
+use alliance_core::audit::Origin;
 use alliance_core::identity::User;
 use alliance_service::{Actor, AppError, SessionRecord, SessionState, Via};
 use axum::body::{Body, Bytes};
@@ -79,21 +80,31 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
-/// A handler argument: the client's address as this process saw it (a proxy's, behind one),
-/// for throttling and the list of one's own sessions.
-pub struct ClientAddress(pub String);
+/// Where a request came from, for the audit trail and throttling: its request id and the
+/// client's address as this process saw it (a proxy's, behind one).
+pub fn origin_of(parts: &Parts) -> Origin {
+    Origin {
+        request_id: parts
+            .extensions
+            .get::<crate::respond::RequestId>()
+            .map(|r| r.0.clone())
+            .unwrap_or_default(),
+        address: parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_else(|| "unknown".to_owned()),
+    }
+}
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+/// A handler argument: where this request came from.
+pub struct RequestOrigin(pub Origin);
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestOrigin {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddress(
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip().to_string())
-                .unwrap_or_else(|| "unknown".to_owned()),
-        ))
+        Ok(RequestOrigin(origin_of(parts)))
     }
 }
 
@@ -158,6 +169,7 @@ fn is_form(headers: &HeaderMap) -> bool {
 pub async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
     let path = parts.uri.path().to_owned();
+    let origin = origin_of(&parts);
     let api = is_api_path(&path);
     let unsafe_method = is_unsafe(&parts.method);
 
@@ -167,7 +179,7 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
 
     // An API token: no cookie, so no cross-site request can carry it; no CSRF check needed.
     if let Some(token) = bearer(&parts.headers) {
-        let auth = match state.alliance.authenticate_token(token).await {
+        let auth = match state.alliance.authenticate_token(token, &origin).await {
             Ok(actor) => Auth::Signed(Box::new(actor)),
             Err(AppError::Unauthenticated) => {
                 return ApiError::from(
@@ -185,7 +197,7 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
     let secure = state.config.secure_cookies;
     let cookie = read_cookie(&parts.headers, cookie_name(secure)).map(str::to_owned);
     let session = match &cookie {
-        Some(token) => match state.alliance.session_state(token).await {
+        Some(token) => match state.alliance.session_state(token, &origin).await {
             Ok(s) => s,
             Err(err) => return crate::errors::page_or_api(err, api),
         },

@@ -73,6 +73,17 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Check or export the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the whole chain; names the first altered, removed or reordered entry.
+    Verify,
+    /// Write every entry as JSON lines (ids only, never content), for an inspector.
+    Export,
 }
 
 #[derive(Subcommand)]
@@ -199,6 +210,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::CheckConfig => check_config(&settings).await,
         Command::User(UserCommand::Add(args)) => add_user(&settings, args).await,
         Command::Token(TokenCommand::Create(args)) => create_token(&settings, args).await,
+        Command::Audit(AuditCommand::Verify) => verify_audit(&settings).await,
+        Command::Audit(AuditCommand::Export) => export_audit(&settings).await,
     }
 }
 
@@ -396,7 +409,13 @@ async fn create_token(settings: &Settings, args: TokenCreateArgs) -> anyhow::Res
             other => app_error(other),
         })?;
     let issued = alliance
-        .issue_token(&user, &args.name, scope, Some(args.expires))
+        .issue_token(
+            &user,
+            &args.name,
+            scope,
+            Some(args.expires),
+            &alliance_service::accounts::command_line_origin(),
+        )
         .await
         .map_err(app_error)?;
     println!("{}", issued.secret);
@@ -446,6 +465,86 @@ impl Progress for Bar {
     fn finish(&self) {
         self.0.finish_and_clear();
     }
+}
+
+/// Opens an existing database for reading the audit trail: nothing is created or migrated.
+async fn open_existing(settings: &Settings) -> anyhow::Result<(Database, Alliance)> {
+    let database = Database::open(&settings.database, OpenMode::MustExist)
+        .await
+        .map_err(|e| describe(e, settings))?;
+    let status = database.store().schema_status().await?;
+    if status.applied > status.known {
+        bail!(
+            "the database's schema (migration {}) is newer than this binary (migration {})",
+            status.applied,
+            status.known
+        );
+    }
+    let random: Arc<dyn Random> = Arc::new(OsRandom);
+    let key = keys::load_or_create(&settings.master_key_file, false, random.as_ref())?;
+    let alliance = Alliance::new(
+        database.store(),
+        Arc::new(SystemClock),
+        random,
+        Arc::new(key),
+        alliance_service::Settings::default(),
+    );
+    Ok((database, alliance))
+}
+
+async fn verify_audit(settings: &Settings) -> anyhow::Result<()> {
+    let (database, alliance) = open_existing(settings).await?;
+    let result = alliance.verify_audit().await.map_err(app_error)?;
+    database.close().await;
+    match result {
+        Ok(verified) => {
+            println!(
+                "The audit trail is intact: {} entries, newest {} (MAC {}).",
+                verified.entries,
+                verified.head.seq,
+                alliance_core::auth::hex(&verified.head.mac)
+            );
+            Ok(())
+        }
+        Err(broken) => bail!("the audit trail is broken: {broken}"),
+    }
+}
+
+async fn export_audit(settings: &Settings) -> anyhow::Result<()> {
+    use std::io::Write;
+    let (database, alliance) = open_existing(settings).await?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut failed = None;
+    let count = alliance
+        .export_audit(|e| {
+            let line = serde_json::json!({
+                "seq": e.seq,
+                "at": e.at.to_string(),
+                "action": e.event.action.code(),
+                "actor_id": e.event.actor,
+                "record_type": e.event.record_type,
+                "record_id": e.event.record_id,
+                "child_id": e.event.child_id,
+                "category": e.event.category.code(),
+                "detail": e.event.detail,
+                "request_id": e.origin.request_id,
+                "address": e.origin.address,
+                "mac": alliance_core::auth::hex(&e.mac),
+            });
+            if let Err(err) = writeln!(out, "{line}") {
+                failed = Some(err);
+            }
+        })
+        .await
+        .map_err(app_error)?;
+    out.flush()?;
+    database.close().await;
+    if let Some(err) = failed {
+        bail!("cannot write the export: {err}");
+    }
+    eprintln!("Exported {count} audit entries. Check them with `alliance audit verify`.");
+    Ok(())
 }
 
 async fn run_demo(settings: &Settings, args: DemoArgs) -> anyhow::Result<()> {

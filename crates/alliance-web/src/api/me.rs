@@ -184,7 +184,13 @@ pub async fn create_token(
     };
     let issued = state
         .alliance
-        .issue_token(&actor.user, &body.name, scope, body.expires_in_days)
+        .issue_token(
+            &actor.user,
+            &body.name,
+            scope,
+            body.expires_in_days,
+            &actor.origin,
+        )
         .await?;
     Ok((
         StatusCode::CREATED,

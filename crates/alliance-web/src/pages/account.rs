@@ -221,7 +221,7 @@ async fn create_token(
     let days = form.get("days").trim().parse::<i64>().ok();
     match state
         .alliance
-        .issue_token(&actor.user, form.get("name"), scope, days)
+        .issue_token(&actor.user, form.get("name"), scope, days, &actor.origin)
         .await
     {
         Ok(issued) => {

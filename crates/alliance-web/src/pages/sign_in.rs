@@ -3,7 +3,7 @@
 
 use super::{FieldErrors, FormData, Layout, render, safe_next};
 use crate::AppState;
-use crate::auth::{Auth, ClientAddress, CurrentAuth, Signed, clear_cookie, session_cookie};
+use crate::auth::{Auth, CurrentAuth, RequestOrigin, Signed, clear_cookie, session_cookie};
 use crate::respond::PageError;
 use alliance_core::Nation;
 use alliance_core::service::ServiceDetails;
@@ -114,7 +114,7 @@ fn user_agent(headers: &HeaderMap) -> String {
 
 async fn sign_in(
     State(state): State<AppState>,
-    ClientAddress(address): ClientAddress,
+    RequestOrigin(origin): RequestOrigin,
     headers: HeaderMap,
     Form(form): Form<FormData>,
 ) -> Result<Response, PageError> {
@@ -124,7 +124,7 @@ async fn sign_in(
         .sign_in(
             form.get("username"),
             form.get("password"),
-            &address,
+            &origin,
             &user_agent(&headers),
         )
         .await;
@@ -199,7 +199,7 @@ async fn code_page(
 async fn code(
     State(state): State<AppState>,
     CurrentAuth(auth): CurrentAuth,
-    ClientAddress(address): ClientAddress,
+    RequestOrigin(origin): RequestOrigin,
     Form(form): Form<FormData>,
 ) -> Result<Response, PageError> {
     let onward = Onward::from_form(&form);
@@ -208,7 +208,7 @@ async fn code(
     };
     let message = match state
         .alliance
-        .complete_second_factor(user, session, form.get("code"), &address)
+        .complete_second_factor(user, session, form.get("code"), &origin)
         .await
     {
         Ok(token) => {
@@ -295,6 +295,7 @@ async fn enrol_page(
 async fn enrol(
     State(state): State<AppState>,
     CurrentAuth(auth): CurrentAuth,
+    RequestOrigin(origin): RequestOrigin,
     Form(form): Form<FormData>,
 ) -> Result<Response, PageError> {
     let onward = Onward::from_form(&form);
@@ -306,7 +307,7 @@ async fn enrol(
     let secret = form.get("secret").to_owned();
     match state
         .alliance
-        .confirm_enrolment(&user, session, &secret, form.get("code"))
+        .confirm_enrolment(&user, session, &secret, form.get("code"), &origin)
         .await
     {
         Ok((codes, token)) => {
@@ -353,17 +354,23 @@ async fn enrol(
     }
 }
 
-async fn sign_out(State(state): State<AppState>, CurrentAuth(auth): CurrentAuth) -> Response {
-    let token_hash = match &auth {
+async fn sign_out(
+    State(state): State<AppState>,
+    CurrentAuth(auth): CurrentAuth,
+    RequestOrigin(origin): RequestOrigin,
+) -> Response {
+    let session = match &auth {
         Auth::Signed(actor) => match &actor.via {
-            alliance_service::Via::Session { token_hash, .. } => Some(token_hash.clone()),
+            alliance_service::Via::Session { token_hash, .. } => {
+                Some((token_hash.clone(), actor.user.id))
+            }
             alliance_service::Via::Token { .. } => None,
         },
-        Auth::Partial { session, .. } => Some(session.token_hash.clone()),
+        Auth::Partial { session, user } => Some((session.token_hash.clone(), user.id)),
         Auth::Anonymous => None,
     };
-    if let Some(hash) = token_hash
-        && let Err(err) = state.alliance.sign_out(&hash).await
+    if let Some((hash, user)) = session
+        && let Err(err) = state.alliance.sign_out(&hash, user, &origin).await
     {
         return crate::errors::page(err);
     }
@@ -430,7 +437,7 @@ async fn setup_page(State(state): State<AppState>) -> Result<Response, PageError
 
 async fn setup(
     State(state): State<AppState>,
-    ClientAddress(address): ClientAddress,
+    RequestOrigin(origin): RequestOrigin,
     headers: HeaderMap,
     Form(form): Form<FormData>,
 ) -> Result<Response, PageError> {
@@ -475,7 +482,7 @@ async fn setup(
     if errors.is_empty() {
         match state
             .alliance
-            .complete_setup(form.get("code"), account, service)
+            .complete_setup(form.get("code"), account, service, &origin)
             .await
         {
             Ok(_) => {
@@ -485,7 +492,7 @@ async fn setup(
                     .sign_in(
                         form.get("username"),
                         form.get("password"),
-                        &address,
+                        &origin,
                         &user_agent(&headers),
                     )
                     .await

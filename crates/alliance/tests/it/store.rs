@@ -1,13 +1,26 @@
 //! The store conformance suite: the same behaviour on SQLite and PostgreSQL.
 
 use crate::{Opened, execute_as_owner};
+use alliance_core::audit::{Action, ChainKey, Event, Origin};
 use alliance_core::{Version, service::ServiceDetails};
-use alliance_service::StoreError;
+use alliance_service::{AuditBatch, StoreError};
 use alliance_testkit::{Backend, TestDatabase, backends};
 use jiff::Timestamp;
 
 fn at(second: i64) -> Timestamp {
     Timestamp::from_second(second).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+const KEY: ChainKey = ChainKey([3; 32]);
+
+/// An audit batch recording one change, as a use-case would write with it.
+fn audited(action: Action) -> AuditBatch<'static> {
+    AuditBatch {
+        key: &KEY,
+        events: vec![Event::new(action, None, "service", Some("1".to_owned()))],
+        origin: Origin::default(),
+        at: at(1_800_000_000),
+    }
 }
 
 fn details(name: &str) -> ServiceDetails {
@@ -40,14 +53,24 @@ async fn the_service_record_is_created_once_and_versioned() -> anyhow::Result<()
         assert_eq!(store.service_profile().await?, None);
 
         let created = store
-            .create_service_profile(&details("Riverside Play Therapy"), false, at(1_800_000_000))
+            .create_service_profile(
+                &details("Riverside Play Therapy"),
+                false,
+                at(1_800_000_000),
+                &audited(Action::ServiceCreated),
+            )
             .await?;
         assert_eq!(created.version, Version::FIRST);
         assert_eq!(created.created_at, at(1_800_000_000));
         assert!(!store.is_empty().await?);
 
         let again = store
-            .create_service_profile(&details("Another"), true, at(1_800_000_001))
+            .create_service_profile(
+                &details("Another"),
+                true,
+                at(1_800_000_001),
+                &audited(Action::ServiceCreated),
+            )
             .await;
         assert!(
             matches!(again, Err(StoreError::Conflict(_))),
@@ -59,6 +82,7 @@ async fn the_service_record_is_created_once_and_versioned() -> anyhow::Result<()
                 &details("Riverside Therapy"),
                 Version::FIRST,
                 at(1_800_000_100),
+                &audited(Action::ServiceUpdated),
             )
             .await?;
         assert_eq!(updated.version.get(), 2);
@@ -68,7 +92,12 @@ async fn the_service_record_is_created_once_and_versioned() -> anyhow::Result<()
 
         // A second writer still holding version 1 is refused, and told the current version.
         let stale = store
-            .update_service_profile(&details("Lost update"), Version::FIRST, at(1_800_000_200))
+            .update_service_profile(
+                &details("Lost update"),
+                Version::FIRST,
+                at(1_800_000_200),
+                &audited(Action::ServiceUpdated),
+            )
             .await;
         assert_eq!(
             stale.err(),
@@ -94,7 +123,12 @@ async fn updating_a_service_that_does_not_exist_is_not_found() -> anyhow::Result
         let opened = Opened::migrated(&db).await?;
         let result = opened
             .store()
-            .update_service_profile(&details("Nobody"), Version::FIRST, at(1_800_000_000))
+            .update_service_profile(
+                &details("Nobody"),
+                Version::FIRST,
+                at(1_800_000_000),
+                &audited(Action::ServiceUpdated),
+            )
             .await;
         assert_eq!(result.err(), Some(StoreError::NotFound), "{backend:?}");
         opened.close().await;

@@ -1,0 +1,463 @@
+//! The audit trail's rules: what an entry holds (ids, never content), how entries are chained
+//! with a keyed MAC so that an altered, removed or reordered entry is found, and how a chain
+//! is verified. Pure: storage appends, the core computes and checks.
+
+use hmac::{Hmac, KeyInit, Mac};
+use jiff::Timestamp;
+use sha2::Sha256;
+
+/// Which rows a reader may see (policy section 1): safeguarding and allegation rows only by
+/// those the policy names; administrators never.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Category {
+    General,
+    Safeguarding,
+    Allegation,
+}
+
+impl Category {
+    pub fn code(self) -> &'static str {
+        match self {
+            Category::General => "general",
+            Category::Safeguarding => "safeguarding",
+            Category::Allegation => "allegation",
+        }
+    }
+
+    pub fn parse(code: &str) -> Result<Self, String> {
+        match code {
+            "general" => Ok(Self::General),
+            "safeguarding" => Ok(Self::Safeguarding),
+            "allegation" => Ok(Self::Allegation),
+            _ => Err(format!("unknown audit category {code:?}")),
+        }
+    }
+}
+
+/// What happened: the typed events of the audit trail. Each has a stable code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    SignIn,
+    SignInFailed,
+    SignInThrottled,
+    SecondFactorPassed,
+    SecondFactorFailed,
+    SecondFactorEnrolled,
+    SecondFactorReset,
+    SignOut,
+    SignOutEverywhere,
+    SessionExpired,
+    PasswordChanged,
+    PasswordReset,
+    SetupCompleted,
+    UserCreated,
+    UserUpdated,
+    RolesChanged,
+    UserDeactivated,
+    UserReactivated,
+    SuperviseesChanged,
+    TokenCreated,
+    TokenRevoked,
+    ServiceCreated,
+    ServiceUpdated,
+    DemoGenerated,
+    /// Something was asked for and refused.
+    Denied,
+    /// The chain was continued from a restored backup.
+    RestoreCheckpoint,
+}
+
+impl Action {
+    pub const ALL: [Action; 26] = [
+        Action::SignIn,
+        Action::SignInFailed,
+        Action::SignInThrottled,
+        Action::SecondFactorPassed,
+        Action::SecondFactorFailed,
+        Action::SecondFactorEnrolled,
+        Action::SecondFactorReset,
+        Action::SignOut,
+        Action::SignOutEverywhere,
+        Action::SessionExpired,
+        Action::PasswordChanged,
+        Action::PasswordReset,
+        Action::SetupCompleted,
+        Action::UserCreated,
+        Action::UserUpdated,
+        Action::RolesChanged,
+        Action::UserDeactivated,
+        Action::UserReactivated,
+        Action::SuperviseesChanged,
+        Action::TokenCreated,
+        Action::TokenRevoked,
+        Action::ServiceCreated,
+        Action::ServiceUpdated,
+        Action::DemoGenerated,
+        Action::Denied,
+        Action::RestoreCheckpoint,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Action::SignIn => "sign-in",
+            Action::SignInFailed => "sign-in.failed",
+            Action::SignInThrottled => "sign-in.throttled",
+            Action::SecondFactorPassed => "second-factor.passed",
+            Action::SecondFactorFailed => "second-factor.failed",
+            Action::SecondFactorEnrolled => "second-factor.enrolled",
+            Action::SecondFactorReset => "second-factor.reset",
+            Action::SignOut => "sign-out",
+            Action::SignOutEverywhere => "sign-out.everywhere",
+            Action::SessionExpired => "session.expired",
+            Action::PasswordChanged => "password.changed",
+            Action::PasswordReset => "password.reset",
+            Action::SetupCompleted => "setup.completed",
+            Action::UserCreated => "user.created",
+            Action::UserUpdated => "user.updated",
+            Action::RolesChanged => "user.roles-changed",
+            Action::UserDeactivated => "user.deactivated",
+            Action::UserReactivated => "user.reactivated",
+            Action::SuperviseesChanged => "user.supervisees-changed",
+            Action::TokenCreated => "token.created",
+            Action::TokenRevoked => "token.revoked",
+            Action::ServiceCreated => "service.created",
+            Action::ServiceUpdated => "service.updated",
+            Action::DemoGenerated => "demo.generated",
+            Action::Denied => "denied",
+            Action::RestoreCheckpoint => "restore.checkpoint",
+        }
+    }
+
+    pub fn parse(code: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|a| a.code() == code)
+            .ok_or_else(|| format!("unknown audit action {code:?}"))
+    }
+}
+
+/// Where a request came from, for every entry it writes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    pub request_id: String,
+    pub address: String,
+}
+
+/// An entry as a use-case records it. Ids only: never names, text or secrets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub action: Action,
+    /// Who acted (a user id), if anyone is known.
+    pub actor: Option<String>,
+    /// The kind of record acted on (`user`, `session`, `token`, `service`, `child`, …).
+    pub record_type: String,
+    pub record_id: Option<String>,
+    /// The child the record belongs to, when it belongs to one.
+    pub child_id: Option<String>,
+    pub category: Category,
+    /// For a denial: what was asked for (an action name, never content).
+    pub detail: Option<String>,
+}
+
+impl Event {
+    pub fn new(
+        action: Action,
+        actor: Option<String>,
+        record_type: &str,
+        record_id: Option<String>,
+    ) -> Self {
+        Self {
+            action,
+            actor,
+            record_type: record_type.to_owned(),
+            record_id,
+            child_id: None,
+            category: Category::General,
+            detail: None,
+        }
+    }
+
+    #[must_use]
+    pub fn detail(mut self, detail: &str) -> Self {
+        self.detail = Some(detail.to_owned());
+        self
+    }
+}
+
+/// A stored entry: its place in the chain, when, the event, where from, and its MAC.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub seq: i64,
+    pub at: Timestamp,
+    pub event: Event,
+    pub origin: Origin,
+    pub mac: [u8; 32],
+}
+
+/// The chain's newest entry, or the start of an empty chain (seq 0, MAC all zeros).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Head {
+    pub seq: i64,
+    pub mac: [u8; 32],
+}
+
+impl Head {
+    pub const START: Head = Head {
+        seq: 0,
+        mac: [0; 32],
+    };
+}
+
+/// The key the chain is MACed with (derived from the master key; never stored).
+pub struct ChainKey(pub [u8; 32]);
+
+impl std::fmt::Debug for ChainKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChainKey(..)")
+    }
+}
+
+/// The bytes an entry's MAC covers: every field, each length-prefixed, so no two different
+/// entries encode alike.
+pub fn canonical(seq: i64, at: Timestamp, event: &Event, origin: &Origin) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256);
+    let mut field = |bytes: &[u8]| {
+        out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+        out.extend_from_slice(bytes);
+    };
+    field(b"alliance-audit-v1");
+    field(&seq.to_be_bytes());
+    field(&at.as_microsecond().to_be_bytes());
+    field(event.action.code().as_bytes());
+    field(event.actor.as_deref().unwrap_or("").as_bytes());
+    field(event.record_type.as_bytes());
+    field(event.record_id.as_deref().unwrap_or("").as_bytes());
+    field(event.child_id.as_deref().unwrap_or("").as_bytes());
+    field(event.category.code().as_bytes());
+    field(event.detail.as_deref().unwrap_or("").as_bytes());
+    field(origin.request_id.as_bytes());
+    field(origin.address.as_bytes());
+    out
+}
+
+/// `MAC(key, previous MAC ‖ canonical(entry))`.
+pub fn chain_mac(key: &ChainKey, previous: &[u8; 32], canonical: &[u8]) -> [u8; 32] {
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&key.0)
+        .unwrap_or_else(|_| <Hmac<Sha256> as KeyInit>::new(&Default::default()));
+    mac.update(previous);
+    mac.update(canonical);
+    mac.finalize().into_bytes().into()
+}
+
+/// Seals the next entry onto `head`.
+pub fn next_entry(
+    key: &ChainKey,
+    head: Head,
+    at: Timestamp,
+    event: Event,
+    origin: Origin,
+) -> Entry {
+    let seq = head.seq + 1;
+    let mac = chain_mac(key, &head.mac, &canonical(seq, at, &event, &origin));
+    Entry {
+        seq,
+        at,
+        event,
+        origin,
+        mac,
+    }
+}
+
+/// Where and how a chain is broken.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Break {
+    #[error("entry {seq} has been altered (or an entry before it was reordered)")]
+    Altered { seq: i64 },
+    #[error("entry {expected} is missing (the next entry found is {found})")]
+    Missing { expected: i64, found: i64 },
+    #[error(
+        "the newest entries are missing: the chain ends at {ends_at}, but its head says {head}"
+    )]
+    Truncated { ends_at: i64, head: i64 },
+    #[error("the chain's head does not match its newest entry ({seq})")]
+    HeadMismatch { seq: i64 },
+}
+
+/// Checks entries in order, starting after `start` (the chain's start, or a checkpoint), and
+/// that the chain reaches `witness`: the head as last recorded where truncating the entries
+/// cannot reach it. The chain may run past the witness (a crash between the commit and the
+/// witness's update) but must pass through it.
+pub struct Verifier<'k> {
+    key: &'k ChainKey,
+    current: Head,
+    witness: Head,
+    witness_seen: bool,
+    pub checked: u64,
+}
+
+impl<'k> Verifier<'k> {
+    pub fn new(key: &'k ChainKey, start: Head, witness: Head) -> Self {
+        Self {
+            key,
+            current: start,
+            witness,
+            witness_seen: witness.seq <= start.seq,
+            checked: 0,
+        }
+    }
+
+    pub fn check(&mut self, entry: &Entry) -> Result<(), Break> {
+        let expected = self.current.seq + 1;
+        if entry.seq != expected {
+            return Err(Break::Missing {
+                expected,
+                found: entry.seq,
+            });
+        }
+        let mac = chain_mac(
+            self.key,
+            &self.current.mac,
+            &canonical(entry.seq, entry.at, &entry.event, &entry.origin),
+        );
+        if mac != entry.mac {
+            return Err(Break::Altered { seq: entry.seq });
+        }
+        if entry.seq == self.witness.seq {
+            if entry.mac != self.witness.mac {
+                return Err(Break::HeadMismatch { seq: entry.seq });
+            }
+            self.witness_seen = true;
+        }
+        self.current = Head {
+            seq: entry.seq,
+            mac: entry.mac,
+        };
+        self.checked += 1;
+        Ok(())
+    }
+
+    /// The newest entry checked, once the chain has been seen to reach the witness.
+    pub fn finish(&self) -> Result<Head, Break> {
+        if !self.witness_seen {
+            return Err(Break::Truncated {
+                ends_at: self.current.seq,
+                head: self.witness.seq,
+            });
+        }
+        Ok(self.current)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chain(n: i64) -> (ChainKey, Vec<Entry>, Head) {
+        let key = ChainKey([5; 32]);
+        let mut head = Head::START;
+        let mut entries = Vec::new();
+        for i in 0..n {
+            let at = Timestamp::from_second(1_800_000_000 + i).unwrap_or(Timestamp::UNIX_EPOCH);
+            let event = Event::new(Action::SignIn, Some(format!("user-{i}")), "session", None);
+            let entry = next_entry(&key, head, at, event, Origin::default());
+            head = Head {
+                seq: entry.seq,
+                mac: entry.mac,
+            };
+            entries.push(entry);
+        }
+        (key, entries, head)
+    }
+
+    fn verify(key: &ChainKey, entries: &[Entry], head: Head) -> Result<Head, Break> {
+        let mut v = Verifier::new(key, Head::START, head);
+        for e in entries {
+            v.check(e)?;
+        }
+        v.finish()
+    }
+
+    #[test]
+    fn an_intact_chain_verifies() {
+        let (key, entries, head) = chain(5);
+        assert_eq!(verify(&key, &entries, head), Ok(head));
+    }
+
+    #[test]
+    fn every_kind_of_tampering_is_named() {
+        let (key, entries, head) = chain(5);
+        let mut altered = entries.clone();
+        altered[2].event.actor = Some("someone-else".into());
+        assert_eq!(verify(&key, &altered, head), Err(Break::Altered { seq: 3 }));
+
+        let mut removed = entries.clone();
+        removed.remove(2);
+        assert_eq!(
+            verify(&key, &removed, head),
+            Err(Break::Missing {
+                expected: 3,
+                found: 4
+            })
+        );
+
+        let truncated = &entries[..4];
+        assert_eq!(
+            verify(&key, truncated, head),
+            Err(Break::Truncated {
+                ends_at: 4,
+                head: 5
+            })
+        );
+
+        let mut swapped = entries.clone();
+        let (a, b) = (swapped[1].event.clone(), swapped[2].event.clone());
+        swapped[1].event = b;
+        swapped[2].event = a;
+        assert_eq!(verify(&key, &swapped, head), Err(Break::Altered { seq: 2 }));
+
+        // A witness left behind by a crash is fine if the chain passes through it...
+        let behind = Head {
+            seq: entries[2].seq,
+            mac: entries[2].mac,
+        };
+        assert_eq!(verify(&key, &entries, behind), Ok(head));
+        // ...but not a witness the chain does not match.
+        let forged = Head {
+            seq: 3,
+            mac: [1; 32],
+        };
+        assert_eq!(
+            verify(&key, &entries, forged),
+            Err(Break::HeadMismatch { seq: 3 })
+        );
+
+        let wrong_key = ChainKey([6; 32]);
+        assert_eq!(
+            verify(&wrong_key, &entries, head),
+            Err(Break::Altered { seq: 1 })
+        );
+    }
+
+    #[test]
+    fn the_encoding_cannot_be_shifted_between_fields() {
+        let o = Origin::default();
+        let at = Timestamp::UNIX_EPOCH;
+        let a = Event::new(Action::SignIn, Some("ab".into()), "c", None);
+        let b = Event::new(Action::SignIn, Some("a".into()), "bc", None);
+        assert_ne!(canonical(1, at, &a, &o), canonical(1, at, &b, &o));
+    }
+
+    #[test]
+    fn codes_round_trip() {
+        for action in Action::ALL {
+            assert_eq!(Action::parse(action.code()), Ok(action));
+        }
+        for c in [
+            Category::General,
+            Category::Safeguarding,
+            Category::Allegation,
+        ] {
+            assert_eq!(Category::parse(c.code()), Ok(c));
+        }
+    }
+}
