@@ -1,6 +1,7 @@
 //! The integration tests: one binary, run against every engine in `ALLIANCE_TEST_BACKENDS`.
 
 mod accounts;
+mod audit;
 mod cli;
 mod schema;
 mod server;
@@ -76,17 +77,21 @@ impl Opened {
 
 /// Runs a raw statement as the owner, for tests that must set up what no API allows (a
 /// migration from the future, for example).
-pub async fn execute_as_owner(db: &TestDatabase, sql: &'static str) -> anyhow::Result<()> {
+pub async fn execute_as_owner(db: &TestDatabase, sql: &str) -> anyhow::Result<()> {
     use sqlx::Connection;
     match db.backend {
         Backend::Sqlite => {
             let mut conn = sqlx::SqliteConnection::connect(&db.owner_url).await?;
-            sqlx::query(sql).execute(&mut conn).await?;
+            sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(&mut conn)
+                .await?;
             conn.close().await?;
         }
         Backend::Postgres => {
             let mut conn = sqlx::PgConnection::connect(&db.owner_url).await?;
-            sqlx::query(sql).execute(&mut conn).await?;
+            sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(&mut conn)
+                .await?;
             conn.close().await?;
         }
     }

@@ -1,0 +1,397 @@
+//! The audit trail: entries for what happened (ids only), an intact chain after real use, and
+//! `alliance audit verify` naming each kind of tampering, on both engines; two processes
+//! appending on PostgreSQL keep one chain.
+
+use crate::{alliance_binary, execute_as_owner};
+use alliance_testkit::{Backend, TestDatabase, TestServer, backends, run, run_with_input};
+use serde_json::Value;
+
+const PASSWORD: &str = "lantern orchard pebble";
+
+async fn add_user(db: &TestDatabase, username: &str, role: &str) -> anyhow::Result<()> {
+    let data = db.data_path().display().to_string();
+    let out = run_with_input(
+        &alliance_binary(),
+        &[
+            "--data",
+            &data,
+            "--database",
+            &db.owner_url,
+            "user",
+            "add",
+            "--username",
+            username,
+            "--role",
+            role,
+            "--password-stdin",
+        ],
+        &format!("{PASSWORD}\n"),
+    )
+    .await?;
+    assert!(out.success, "{}", out.stderr);
+    Ok(())
+}
+
+async fn verify(db: &TestDatabase) -> anyhow::Result<alliance_testkit::Output> {
+    let data = db.data_path().display().to_string();
+    run(
+        &alliance_binary(),
+        &[
+            "--data",
+            &data,
+            "--database",
+            &db.owner_url,
+            "audit",
+            "verify",
+        ],
+    )
+    .await
+}
+
+async fn export(db: &TestDatabase) -> anyhow::Result<Vec<Value>> {
+    let data = db.data_path().display().to_string();
+    let out = run(
+        &alliance_binary(),
+        &[
+            "--data",
+            &data,
+            "--database",
+            &db.owner_url,
+            "audit",
+            "export",
+        ],
+    )
+    .await?;
+    assert!(out.success, "{}", out.stderr);
+    Ok(out
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect())
+}
+
+/// A fresh database with a few entries in its chain (four accounts added).
+async fn with_entries(backend: Backend) -> anyhow::Result<TestDatabase> {
+    let db = TestDatabase::new(backend).await?;
+    let data = db.data_path().display().to_string();
+    let migrated = run(
+        &alliance_binary(),
+        &["--data", &data, "--database", &db.owner_url, "migrate"],
+    )
+    .await?;
+    assert!(migrated.success, "{}", migrated.stderr);
+    for (name, role) in [
+        ("ada", "administrator"),
+        ("ben", "therapist"),
+        ("cal", "dsl"),
+        ("dee", "staff"),
+    ] {
+        add_user(&db, name, role).await?;
+    }
+    let ok = verify(&db).await?;
+    assert!(ok.success, "{}", ok.stderr);
+    assert!(ok.stdout.contains("intact: 4 entries"), "{}", ok.stdout);
+    Ok(db)
+}
+
+/// Lets the owner change the trail, as someone with the database files or a superuser could.
+async fn disable_protection(db: &TestDatabase) -> anyhow::Result<()> {
+    match db.backend {
+        Backend::Sqlite => {
+            for trigger in [
+                "audit_log_no_update",
+                "audit_log_no_delete",
+                "audit_head_forward",
+            ] {
+                execute_as_owner(db, &format!("DROP TRIGGER {trigger}")).await?;
+            }
+        }
+        Backend::Postgres => {
+            execute_as_owner(db, "ALTER TABLE audit_log DISABLE TRIGGER USER").await?;
+            execute_as_owner(db, "ALTER TABLE audit_head DISABLE TRIGGER USER").await?;
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_trail_refuses_changes_through_the_database() -> anyhow::Result<()> {
+    for backend in backends() {
+        let db = with_entries(backend).await?;
+        for statement in [
+            "UPDATE audit_log SET actor_id = 'someone' WHERE seq = 2",
+            "DELETE FROM audit_log WHERE seq = 4",
+            "UPDATE audit_head SET seq = 1 WHERE id = 1",
+            "DELETE FROM audit_head",
+        ] {
+            assert!(
+                execute_as_owner(&db, statement).await.is_err(),
+                "{backend:?}: {statement} was allowed"
+            );
+        }
+        assert!(verify(&db).await?.success);
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn verify_names_an_altered_entry() -> anyhow::Result<()> {
+    for backend in backends() {
+        let db = with_entries(backend).await?;
+        disable_protection(&db).await?;
+        execute_as_owner(
+            &db,
+            "UPDATE audit_log SET record_id = 'someone-else' WHERE seq = 2",
+        )
+        .await?;
+        let out = verify(&db).await?;
+        assert!(!out.success, "{backend:?}");
+        assert!(
+            out.stderr.contains("entry 2 has been altered"),
+            "{backend:?}: {}",
+            out.stderr
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn verify_names_a_removed_middle_entry() -> anyhow::Result<()> {
+    for backend in backends() {
+        let db = with_entries(backend).await?;
+        disable_protection(&db).await?;
+        execute_as_owner(&db, "DELETE FROM audit_log WHERE seq = 2").await?;
+        let out = verify(&db).await?;
+        assert!(!out.success);
+        assert!(
+            out.stderr.contains("entry 2 is missing"),
+            "{backend:?}: {}",
+            out.stderr
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn verify_names_a_removed_newest_entry_even_with_the_head_rolled_back() -> anyhow::Result<()>
+{
+    for backend in backends() {
+        let db = with_entries(backend).await?;
+        disable_protection(&db).await?;
+        execute_as_owner(&db, "DELETE FROM audit_log WHERE seq = 4").await?;
+        let out = verify(&db).await?;
+        assert!(!out.success);
+        assert!(
+            out.stderr.contains("newest entries are missing"),
+            "{backend:?}: {}",
+            out.stderr
+        );
+        if backend == Backend::Sqlite {
+            // Rolling the head row back too does not help: the head is also kept beside the
+            // database file.
+            execute_as_owner(
+                &db,
+                "UPDATE audit_head SET seq = 3, mac = (SELECT mac FROM audit_log WHERE seq = 3) WHERE id = 1",
+            )
+            .await?;
+            let out = verify(&db).await?;
+            assert!(!out.success);
+            assert!(
+                out.stderr.contains("newest entries are missing"),
+                "{}",
+                out.stderr
+            );
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn verify_names_a_swapped_pair() -> anyhow::Result<()> {
+    for backend in backends() {
+        let db = with_entries(backend).await?;
+        disable_protection(&db).await?;
+        // Entries 2 and 3 trade places (their contents and MACs, keeping the numbers).
+        execute_as_owner(&db, "UPDATE audit_log SET seq = -2 WHERE seq = 2").await?;
+        execute_as_owner(&db, "UPDATE audit_log SET seq = 2 WHERE seq = 3").await?;
+        execute_as_owner(&db, "UPDATE audit_log SET seq = 3 WHERE seq = -2").await?;
+        let out = verify(&db).await?;
+        assert!(!out.success);
+        assert!(
+            out.stderr.contains("entry 2 has been altered"),
+            "{backend:?}: {}",
+            out.stderr
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn verify_needs_the_right_master_key() -> anyhow::Result<()> {
+    let db = with_entries(Backend::Sqlite).await?;
+    let other = tempfile::tempdir()?;
+    let key = other.path().join("other.key");
+    std::fs::write(&key, format!("{}\n", "ab".repeat(32)))?;
+    let data = db.data_path().display().to_string();
+    let out = run(
+        &alliance_binary(),
+        &[
+            "--data",
+            &data,
+            "--master-key-file",
+            &key.display().to_string(),
+            "audit",
+            "verify",
+        ],
+    )
+    .await?;
+    assert!(!out.success);
+    assert!(
+        out.stderr.contains("entry 1 has been altered"),
+        "{}",
+        out.stderr
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn what_happens_is_recorded_with_ids_and_request_ids_and_no_content() -> anyhow::Result<()> {
+    for backend in backends() {
+        let db = TestDatabase::new(backend).await?;
+        let server = TestServer::start(&alliance_binary(), &db, &[]).await?;
+        add_user(&db, "dee", "dsl").await?;
+        let data = db.data_path().display().to_string();
+        let token = run(
+            &alliance_binary(),
+            &[
+                "--data",
+                &data,
+                "--database",
+                &db.app_url,
+                "token",
+                "create",
+                "--username",
+                "dee",
+                "--scope",
+                "read-write",
+            ],
+        )
+        .await?;
+        let token = token.stdout.trim().to_owned();
+        // A refused request is recorded with its request id and what was asked.
+        let refused = server
+            .client
+            .post(server.url("/api/v1/users"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"username": "sneaky", "display_name": "Secret Name", "password": PASSWORD, "roles": ["administrator"]}))
+            .send()
+            .await?;
+        assert_eq!(refused.status(), 403);
+        let request_id = refused
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        // A failed sign-in with a name that is not an account: recorded without the name.
+        let failed = server
+            .client
+            .post(server.url("/sign-in"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("username=Jane.Doe.Secret&password=wrong")
+            .send()
+            .await?;
+        assert_eq!(failed.status(), 401);
+        server.stop().await;
+
+        let entries = export(&db).await?;
+        let actions: Vec<&str> = entries
+            .iter()
+            .filter_map(|e| e["action"].as_str())
+            .collect();
+        for expected in ["user.created", "token.created", "denied", "sign-in.failed"] {
+            assert!(
+                actions.contains(&expected),
+                "{backend:?}: {expected} not in {actions:?}"
+            );
+        }
+        let denied = entries
+            .iter()
+            .find(|e| e["action"] == "denied")
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(denied["request_id"], request_id.as_str());
+        assert_eq!(denied["detail"], "create user");
+        let all = serde_json::to_string(&entries)?;
+        for secret in [
+            "Secret Name",
+            "Jane.Doe.Secret",
+            "jane.doe.secret",
+            PASSWORD,
+            "sneaky",
+        ] {
+            assert!(
+                !all.contains(secret),
+                "{backend:?}: the trail holds {secret:?}"
+            );
+        }
+        assert!(verify(&db).await?.success);
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn two_processes_appending_on_postgresql_keep_one_chain() -> anyhow::Result<()> {
+    if !backends().contains(&Backend::Postgres) {
+        return Ok(());
+    }
+    let db = TestDatabase::new(Backend::Postgres).await?;
+    let first = TestServer::start(&alliance_binary(), &db, &[]).await?;
+    let data = db.data_path().display().to_string();
+    let second = TestServer::spawn(
+        &alliance_binary(),
+        &[
+            "--data",
+            &data,
+            "--database",
+            &db.app_url,
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+        ],
+    )
+    .await?;
+    let mut tasks = Vec::new();
+    for (n, server) in [&first, &second].into_iter().enumerate() {
+        for i in 0..30 {
+            let client = server.client.clone();
+            let url = server.url("/sign-in");
+            tasks.push(tokio::spawn(async move {
+                client
+                    .post(url)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(format!("username=nobody-{n}-{i}&password=wrong"))
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16())
+            }));
+        }
+    }
+    for task in tasks {
+        let status = task.await??;
+        assert_eq!(status, 401);
+    }
+    first.stop().await;
+    second.stop().await;
+    let out = verify(&db).await?;
+    assert!(out.success, "{}", out.stderr);
+    let count: u64 = out
+        .stdout
+        .split("intact: ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(count >= 60, "expected at least 60 entries, {}", out.stdout);
+    Ok(())
+}
