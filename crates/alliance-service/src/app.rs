@@ -1,12 +1,18 @@
 //! The application value every front end (web, command line) calls into.
 
+use crate::keys::{KeyError, KeyRing};
 use crate::store::{AuditBatch, Store, StoreError};
 use alliance_core::audit::{ChainKey, Event, Origin};
 use alliance_core::auth::{SessionPolicy, ThrottlePolicy};
-use alliance_core::crypto::MasterKey;
+use alliance_core::crypto::KeyOwner;
 use alliance_core::random::Random;
 use alliance_core::{Clock, ServiceProfile};
 use std::sync::Arc;
+
+/// The service's own data keys, kept in the key store like children's.
+pub(crate) const AUDIT_CHAIN: &str = "audit-chain";
+pub(crate) const TOTP: &str = "totp";
+pub(crate) const KEPT_FORMS: &str = "kept-forms";
 
 /// Settings the use-cases follow (service configuration; the policy's defaults otherwise).
 #[derive(Debug, Clone, Copy, Default)]
@@ -23,28 +29,42 @@ pub struct Alliance {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) random: Arc<dyn Random>,
-    pub(crate) keys: Arc<MasterKey>,
+    pub(crate) keys: KeyRing,
     pub(crate) chain_key: Arc<ChainKey>,
     pub(crate) settings: Settings,
 }
 
 impl Alliance {
-    pub fn new(
+    /// Alliance over its store and key ring. Fails when the service's own keys cannot be
+    /// had (the wrong master key, say), before anything is served.
+    pub async fn start(
         store: Arc<dyn Store>,
+        keys: KeyRing,
         clock: Arc<dyn Clock>,
         random: Arc<dyn Random>,
-        keys: Arc<MasterKey>,
         settings: Settings,
-    ) -> Self {
-        let chain_key = Arc::new(ChainKey(*keys.mac_key("audit-chain")));
-        Self {
+    ) -> Result<Self, KeyError> {
+        let chain = keys
+            .data_key(
+                &KeyOwner::Service {
+                    purpose: AUDIT_CHAIN.to_owned(),
+                },
+                clock.now(),
+            )
+            .await?;
+        let chain_key = Arc::new(ChainKey(*chain.expose_bytes()));
+        Ok(Self {
             store,
             clock,
             random,
             keys,
             chain_key,
             settings,
-        }
+        })
+    }
+
+    pub fn keys(&self) -> &KeyRing {
+        &self.keys
     }
 
     /// The key the audit chain is MACed with.

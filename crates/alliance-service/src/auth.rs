@@ -115,6 +115,16 @@ const TOUCH_EVERY: SignedDuration = SignedDuration::from_secs(60);
 const SETUP_CODE_LIFETIME: SignedDuration = SignedDuration::from_hours(1);
 const KEPT_FORM_LIFETIME: SignedDuration = SignedDuration::from_hours(1);
 
+fn service_key(purpose: &str) -> alliance_core::crypto::KeyOwner {
+    alliance_core::crypto::KeyOwner::Service {
+        purpose: purpose.to_owned(),
+    }
+}
+
+fn key_error(e: crate::keys::KeyError) -> AppError {
+    AppError::Store(crate::StoreError::Other(e.to_string()))
+}
+
 fn sealed_totp_at(user: UserId) -> (String, &'static str, &'static str) {
     (user.to_string(), "users", "totp_secret")
 }
@@ -396,17 +406,20 @@ impl Alliance {
                 return Ok(false);
             };
             let (row, table, column) = sealed_totp_at(user.id);
-            let key = self.keys.sealing_key("totp", 1);
-            let secret = key
+            let secret = self
+                .keys
                 .open(
+                    &service_key(crate::app::TOTP),
                     &sealed,
                     SealedAt {
                         table,
                         column,
                         row: &row,
                     },
+                    self.now(),
                 )
-                .map_err(|e| AppError::Store(crate::StoreError::Other(e.to_string())))?;
+                .await
+                .map_err(key_error)?;
             let Some(step) = totp::verify(&secret, &digits, self.now(), credentials.totp_last_step)
             else {
                 return Ok(false);
@@ -472,15 +485,20 @@ impl Alliance {
             .into());
         };
         let (row, table, column) = sealed_totp_at(user.id);
-        let sealed = self.keys.sealing_key("totp", 1).seal(
-            &secret,
-            SealedAt {
-                table,
-                column,
-                row: &row,
-            },
-            random_bytes(self.random.as_ref()),
-        );
+        let sealed = self
+            .keys
+            .seal(
+                &service_key(crate::app::TOTP),
+                &secret,
+                SealedAt {
+                    table,
+                    column,
+                    row: &row,
+                },
+                self.now(),
+            )
+            .await
+            .map_err(key_error)?;
         let codes = recovery_codes(&random_bytes::<100>(self.random.as_ref()));
         let hashes: Vec<String> = codes.iter().map(|c| secret_hash(c)).collect();
         let id = Some(user.id.to_string());
@@ -829,15 +847,20 @@ impl Alliance {
         let token_hash = secret_hash(&token);
         let plain = serde_json::to_vec(&(path, fields))
             .map_err(|e| AppError::Store(crate::StoreError::Other(e.to_string())))?;
-        let sealed = self.keys.sealing_key("resume", 1).seal(
-            &plain,
-            SealedAt {
-                table: "resume_drafts",
-                column: "sealed_form",
-                row: &token_hash,
-            },
-            random_bytes(self.random.as_ref()),
-        );
+        let sealed = self
+            .keys
+            .seal(
+                &service_key(crate::app::KEPT_FORMS),
+                &plain,
+                SealedAt {
+                    table: "resume_drafts",
+                    column: "sealed_form",
+                    row: &token_hash,
+                },
+                self.now(),
+            )
+            .await
+            .map_err(key_error)?;
         let now = self.now();
         self.store
             .save_resume_draft(&ResumeDraft {
@@ -863,16 +886,18 @@ impl Alliance {
             .ok_or(AppError::NotFound)?;
         let plain = self
             .keys
-            .sealing_key("resume", 1)
             .open(
+                &service_key(crate::app::KEPT_FORMS),
                 &draft.sealed_form,
                 SealedAt {
                     table: "resume_drafts",
                     column: "sealed_form",
                     row: &token_hash,
                 },
+                self.now(),
             )
-            .map_err(|e| AppError::Store(crate::StoreError::Other(e.to_string())))?;
+            .await
+            .map_err(key_error)?;
         let (path, fields): (String, Vec<(String, String)>) = serde_json::from_slice(&plain)
             .map_err(|e| AppError::Store(crate::StoreError::Other(e.to_string())))?;
         self.store.delete_resume_draft(&token_hash).await?;

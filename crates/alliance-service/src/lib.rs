@@ -11,6 +11,7 @@ pub mod auth;
 pub mod clock;
 pub mod demo;
 pub mod error;
+pub mod keys;
 pub mod store;
 
 pub use app::{Alliance, Settings};

@@ -5,6 +5,7 @@
 
 use alliance_core::audit::{self, ChainKey};
 use alliance_core::auth::TokenScope;
+use alliance_core::crypto::Sealed;
 use alliance_core::identity::{Role, User, UserDetails, UserId, Username};
 use alliance_core::{Page, PageRequest, ServiceProfile, Version, service::ServiceDetails};
 use async_trait::async_trait;
@@ -151,8 +152,7 @@ pub struct NewUser {
 #[derive(Clone)]
 pub struct Credentials {
     pub password_hash: String,
-    /// Sealed.
-    pub totp_secret: Option<Vec<u8>>,
+    pub totp_secret: Option<Sealed>,
     pub totp_last_step: Option<i64>,
 }
 
@@ -245,7 +245,7 @@ pub trait AccountStore: Send + Sync + 'static {
     async fn set_second_factor(
         &self,
         id: UserId,
-        sealed_secret: Option<&[u8]>,
+        sealed_secret: Option<&Sealed>,
         recovery_code_hashes: &[String],
         now: Timestamp,
         audit: &AuditBatch<'_>,
@@ -311,7 +311,7 @@ pub struct ResumeDraft {
     pub token_hash: String,
     pub user_id: UserId,
     pub path: String,
-    pub sealed_form: Vec<u8>,
+    pub sealed_form: Sealed,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
 }

@@ -20,25 +20,51 @@ use std::sync::Arc;
 use std::time::Duration;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+static KEY_STORE_MIGRATOR: Migrator = sqlx::migrate!("./keystore-migrations");
 
+/// A PostgreSQL database: the main one, or the key store (opened with
+/// [`PostgresStore::open_key_store`]), which must be a database of its own.
 pub struct PostgresStore {
     store: Arc<SqlStore<Postgres>>,
+    migrator: &'static Migrator,
 }
 
 impl PostgresStore {
     /// Connects to the database at `url` (`postgres://` or `postgresql://`).
     pub async fn open(url: &str) -> Result<Self, StoreError> {
+        Ok(Self {
+            store: Arc::new(SqlStore::new(connect(url).await?, &MIGRATOR)),
+            migrator: &MIGRATOR,
+        })
+    }
+
+    /// Connects to the key store's own database.
+    pub async fn open_key_store(url: &str) -> Result<Self, StoreError> {
+        Ok(Self {
+            store: Arc::new(SqlStore::new(connect(url).await?, &KEY_STORE_MIGRATOR)),
+            migrator: &KEY_STORE_MIGRATOR,
+        })
+    }
+
+    /// The key store over this database (for one opened with `open_key_store`).
+    pub fn key_store(&self) -> Arc<dyn alliance_service::keys::KeyStore> {
+        self.store.clone()
+    }
+}
+
+async fn connect(url: &str) -> Result<sqlx::PgPool, StoreError> {
+    {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
-        Ok(Self {
-            store: Arc::new(SqlStore::new(pool, &MIGRATOR)),
-        })
+        Ok(pool)
     }
+}
 
+impl PostgresStore {
     /// The Store over this database.
     pub fn store(&self) -> Arc<dyn Store> {
         self.store.clone()
@@ -55,7 +81,7 @@ impl PostgresStore {
             // create tables, not even the migration history's.
             return Ok(status);
         }
-        MIGRATOR.run(self.store.pool()).await.map_err(|e| {
+        self.migrator.run(self.store.pool()).await.map_err(|e| {
             StoreError::Schema(format!(
                 "migration failed: {e} (migrations must run as the role that owns the tables: \
                  run `alliance migrate` with the owner's database URL)"
@@ -68,17 +94,24 @@ impl PostgresStore {
     /// history. Run by the owner after migrating; safe to repeat.
     pub async fn grant_app_role(&self, role: &str) -> Result<(), StoreError> {
         let role = quote_role(role)?;
-        let statements = [
+        let mut statements = vec![
             format!("GRANT USAGE ON SCHEMA public TO {role}"),
             format!(
                 "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"
             ),
             format!("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}"),
             format!("REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON _sqlx_migrations FROM {role}"),
-            // The audit trail is append-only for the server: no UPDATE, DELETE or TRUNCATE.
-            format!("REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM {role}"),
-            format!("REVOKE DELETE, TRUNCATE ON audit_head FROM {role}"),
         ];
+        if std::ptr::eq(self.migrator, &KEY_STORE_MIGRATOR) {
+            // Keys are destroyed by overwriting, never by deleting their row.
+            statements.push(format!("REVOKE DELETE, TRUNCATE ON data_keys FROM {role}"));
+        } else {
+            // The audit trail is append-only for the server: no UPDATE, DELETE or TRUNCATE.
+            statements.push(format!(
+                "REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM {role}"
+            ));
+            statements.push(format!("REVOKE DELETE, TRUNCATE ON audit_head FROM {role}"));
+        }
         let mut tx = self.store.pool().begin().await.map_err(map_error)?;
         for statement in statements {
             sqlx::query(AssertSqlSafe(statement))

@@ -390,7 +390,7 @@ impl_for_both_engines!(AccountStore {
     async fn set_second_factor(
         &self,
         id: UserId,
-        sealed_secret: Option<&[u8]>,
+        sealed_secret: Option<&alliance_core::crypto::Sealed>,
         recovery_code_hashes: &[String],
         now: Timestamp,
         audit: &AuditBatch<'_>,
@@ -400,7 +400,7 @@ impl_for_both_engines!(AccountStore {
             "UPDATE users SET totp_secret = $1, totp_last_step = NULL, version = version + 1, \
              updated_at = $2 WHERE id = $3",
         )
-        .bind(sealed_secret.map(<[u8]>::to_vec))
+        .bind(sealed_secret.map(|s| s.as_bytes().to_vec()))
         .bind(to_micros(now))
         .bind(id.to_string())
         .execute(&mut *tx)

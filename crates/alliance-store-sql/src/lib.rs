@@ -41,6 +41,7 @@ macro_rules! impl_for_both_engines {
             for<'r> $crate::rows::FailureRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
             for<'r> $crate::rows::HeadRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
             for<'r> $crate::rows::AuditRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::rows::KeyRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
         {
             $($body)*
         }
@@ -49,6 +50,7 @@ macro_rules! impl_for_both_engines {
 
 mod accounts;
 mod audit;
+mod keystore;
 #[doc(hidden)]
 pub mod rows; // public only because the bounds of the Store impls name its types
 mod service;

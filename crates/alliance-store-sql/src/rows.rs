@@ -125,7 +125,9 @@ impl From<CredentialRow> for Credentials {
     fn from(row: CredentialRow) -> Self {
         Credentials {
             password_hash: row.password_hash,
-            totp_secret: row.totp_secret,
+            totp_secret: row
+                .totp_secret
+                .map(alliance_core::crypto::Sealed::from_stored),
             totp_last_step: row.totp_last_step,
         }
     }
@@ -217,7 +219,7 @@ impl TryFrom<DraftRow> for ResumeDraft {
             token_hash: row.token_hash,
             user_id: user_id(&row.user_id)?,
             path: row.path,
-            sealed_form: row.sealed_form,
+            sealed_form: alliance_core::crypto::Sealed::from_stored(row.sealed_form),
             created_at: from_micros(row.created_at)?,
             expires_at: from_micros(row.expires_at)?,
         })
@@ -279,4 +281,14 @@ impl TryFrom<AuditRow> for alliance_core::audit::Entry {
             mac,
         })
     }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct KeyRow {
+    pub owner: String,
+    pub class: String,
+    pub key_version: i64,
+    pub master_version: i64,
+    pub wrapped: Vec<u8>,
+    pub destroyed_at: Option<i64>,
 }

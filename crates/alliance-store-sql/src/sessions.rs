@@ -230,7 +230,7 @@ impl_for_both_engines!(SessionStore {
         .bind(draft.token_hash.clone())
         .bind(draft.user_id.to_string())
         .bind(draft.path.clone())
-        .bind(draft.sealed_form.clone())
+        .bind(draft.sealed_form.as_bytes().to_vec())
         .bind(to_micros(draft.created_at))
         .bind(to_micros(draft.expires_at))
         .execute(&self.pool)

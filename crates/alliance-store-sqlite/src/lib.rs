@@ -20,6 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+static KEY_STORE_MIGRATOR: Migrator = sqlx::migrate!("./keystore-migrations");
 
 /// How to open the database file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,20 +38,57 @@ pub fn audit_head_path(db: &Path) -> PathBuf {
     db.with_file_name(name)
 }
 
+/// A SQLite database: the main one, or the key store (opened with [`SqliteStore::open_key_store`]).
 pub struct SqliteStore {
     store: Arc<SqlStore<Sqlite>>,
     path: PathBuf,
+    migrator: &'static Migrator,
 }
 
 impl SqliteStore {
     /// Opens (and if asked, creates) the database at `url` (`sqlite://path` or `sqlite:path`).
     pub async fn open(url: &str, mode: OpenMode) -> Result<Self, StoreError> {
+        let (pool, path) = connect(url, mode, false).await?;
+        // The audit chain's head is also kept in a file beside the database, where removing the
+        // newest entries from the database cannot reach it.
+        let witness = Witness::new(audit_head_path(&path));
+        Ok(Self {
+            store: Arc::new(SqlStore::new(pool, &MIGRATOR).with_witness(witness)),
+            path,
+            migrator: &MIGRATOR,
+        })
+    }
+
+    /// Opens (and if asked, creates) the key store at `url`. Deleted content is overwritten
+    /// in the file (`secure_delete`), so a destroyed key does not linger in free pages.
+    pub async fn open_key_store(url: &str, mode: OpenMode) -> Result<Self, StoreError> {
+        let (pool, path) = connect(url, mode, true).await?;
+        Ok(Self {
+            store: Arc::new(SqlStore::new(pool, &KEY_STORE_MIGRATOR)),
+            path,
+            migrator: &KEY_STORE_MIGRATOR,
+        })
+    }
+
+    /// The key store over this database (for one opened with `open_key_store`).
+    pub fn key_store(&self) -> Arc<dyn alliance_service::keys::KeyStore> {
+        self.store.clone()
+    }
+}
+
+async fn connect(
+    url: &str,
+    mode: OpenMode,
+    secure_delete: bool,
+) -> Result<(sqlx::SqlitePool, PathBuf), StoreError> {
+    {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| StoreError::Unavailable(format!("not a usable SQLite address: {e}")))?
             .create_if_missing(mode == OpenMode::CreateIfMissing)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
+            .pragma("secure_delete", if secure_delete { "ON" } else { "OFF" })
             .busy_timeout(Duration::from_secs(10));
         let path = options.get_filename().to_path_buf();
         let pool = SqlitePoolOptions::new()
@@ -64,15 +102,11 @@ impl SqliteStore {
                     path.display()
                 ))
             })?;
-        // The audit chain's head is also kept in a file beside the database, where removing the
-        // newest entries from the database cannot reach it.
-        let witness = Witness::new(audit_head_path(&path));
-        Ok(Self {
-            store: Arc::new(SqlStore::new(pool, &MIGRATOR).with_witness(witness)),
-            path,
-        })
+        Ok((pool, path))
     }
+}
 
+impl SqliteStore {
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -90,7 +124,7 @@ impl SqliteStore {
         if status.is_current() {
             return Ok(status);
         }
-        MIGRATOR
+        self.migrator
             .run(self.store.pool())
             .await
             .map_err(|e| StoreError::Schema(format!("migration failed: {e}")))?;

@@ -51,6 +51,9 @@ pub struct TestDatabase {
     pub owner_url: String,
     /// The URL the server should use: on PostgreSQL a role that owns nothing.
     pub app_url: String,
+    /// On PostgreSQL, the key store's own database as its owner (the data folder's
+    /// `alliance.toml` names it for the server's role). None on SQLite: it is in the folder.
+    pub owner_key_store_url: Option<String>,
     postgres_name: Option<String>,
 }
 
@@ -70,6 +73,7 @@ impl TestDatabase {
                     data,
                     owner_url: url.clone(),
                     app_url: url,
+                    owner_key_store_url: None,
                     postgres_name: None,
                 })
             }
@@ -84,15 +88,25 @@ impl TestDatabase {
                 sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
                     .execute(&mut conn)
                     .await?;
+                sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}_keys")))
+                    .execute(&mut conn)
+                    .await?;
                 ensure_app_role(&mut conn).await?;
                 conn.close().await?;
                 let owner_url = replace_database(&admin, &name)?;
                 let app_url = replace_user(&owner_url, APP_ROLE)?;
+                let owner_key_store_url = replace_database(&admin, &format!("{name}_keys"))?;
+                let app_key_store_url = replace_user(&owner_key_store_url, APP_ROLE)?;
+                std::fs::write(
+                    data.path().join("alliance.toml"),
+                    format!("key_store_url = \"{app_key_store_url}\"\n"),
+                )?;
                 Ok(Self {
                     backend,
                     data,
                     owner_url,
                     app_url,
+                    owner_key_store_url: Some(owner_key_store_url),
                     postgres_name: Some(name),
                 })
             }
@@ -101,6 +115,20 @@ impl TestDatabase {
 
     pub fn data_path(&self) -> &Path {
         self.data.path()
+    }
+
+    /// The options that point a command at this database (and its key store) as their owner.
+    pub fn owner_args(&self) -> Vec<String> {
+        let mut args = vec![
+            "--data".to_owned(),
+            self.data_path().display().to_string(),
+            "--database".to_owned(),
+            self.owner_url.clone(),
+        ];
+        if let Some(keys) = &self.owner_key_store_url {
+            args.extend(["--key-store".to_owned(), keys.clone()]);
+        }
+        args
     }
 }
 
@@ -149,11 +177,13 @@ impl Drop for TestDatabase {
             };
             runtime.block_on(async move {
                 if let Ok(mut conn) = PgConnection::connect(&admin).await {
-                    let _ = sqlx::query(AssertSqlSafe(format!(
-                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                    )))
-                    .execute(&mut conn)
-                    .await;
+                    for database in [name.clone(), format!("{name}_keys")] {
+                        let _ = sqlx::query(AssertSqlSafe(format!(
+                            "DROP DATABASE IF EXISTS {database} WITH (FORCE)"
+                        )))
+                        .execute(&mut conn)
+                        .await;
+                    }
                     let _ = conn.close().await;
                 }
             });
@@ -221,9 +251,17 @@ impl TestServer {
     /// serving as the application role), with `extra` arguments.
     pub async fn start(binary: &Path, db: &TestDatabase, extra: &[&str]) -> anyhow::Result<Self> {
         let data = db.data_path().display().to_string();
-        let mut migrate = vec!["--data", &data, "--database", &db.owner_url, "migrate"];
-        if db.backend == Backend::Postgres {
-            migrate.extend(["--grant-to", APP_ROLE]);
+        let mut migrate = vec!["--data", &data, "--database", &db.owner_url];
+        if let Some(keys) = &db.owner_key_store_url {
+            migrate.extend([
+                "--key-store",
+                keys.as_str(),
+                "migrate",
+                "--grant-to",
+                APP_ROLE,
+            ]);
+        } else {
+            migrate.push("migrate");
         }
         let migrated = run(binary, &migrate).await?;
         if !migrated.success {

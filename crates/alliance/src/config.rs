@@ -24,6 +24,7 @@ pub struct FileConfig {
     pub https: Option<bool>,
     pub log: Option<String>,
     pub master_key_file: Option<PathBuf>,
+    pub key_store_url: Option<String>,
 }
 
 /// What the command line and environment gave (clap has merged flag over environment).
@@ -35,6 +36,7 @@ pub struct Overrides {
     pub insecure_http: bool,
     pub https: bool,
     pub master_key_file: Option<PathBuf>,
+    pub key_store_url: Option<String>,
 }
 
 /// Where a setting's value came from, for `check-config`.
@@ -163,6 +165,9 @@ pub struct Settings {
     pub log: String,
     /// The master key's file (default `keys/master.key` in the data folder).
     pub master_key_file: PathBuf,
+    /// The key store: its own database (default, with SQLite: `keys/keystore.sqlite3` in the
+    /// data folder; with PostgreSQL it must be named, as a database of its own).
+    pub key_store: Option<DatabaseUrl>,
 }
 
 impl Settings {
@@ -201,6 +206,21 @@ impl Settings {
             .clone()
             .or(file.master_key_file)
             .unwrap_or_else(|| data.join("keys").join("master.key"));
+        let key_store = match (&overrides.key_store_url, &file.key_store_url, &database) {
+            (Some(url), _, _) => Some(DatabaseUrl::parse(url).context("the key store URL")?),
+            (None, Some(url), _) => Some(
+                DatabaseUrl::parse(url)
+                    .with_context(|| format!("in {CONFIG_FILE}, key_store_url"))?,
+            ),
+            (None, None, DatabaseUrl::Sqlite { .. }) => {
+                let path = data.join("keys").join("keystore.sqlite3");
+                Some(DatabaseUrl::Sqlite {
+                    url: format!("sqlite://{}", path.display()),
+                    path,
+                })
+            }
+            (None, None, DatabaseUrl::Postgres(_)) => None,
+        };
         Ok(Self {
             data,
             data_source,
@@ -212,6 +232,7 @@ impl Settings {
             https: overrides.https || file.https.unwrap_or(false),
             log: file.log.unwrap_or_else(|| "info".to_owned()),
             master_key_file,
+            key_store,
         })
     }
 

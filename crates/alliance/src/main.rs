@@ -8,6 +8,7 @@ mod keys;
 use alliance_core::auth::TokenScope;
 use alliance_core::random::Random;
 use alliance_service::demo::{self, DemoScale, DemoSummary, Progress};
+use alliance_service::keys::KeyRing;
 use alliance_service::{AccountRequest, Alliance, AppError, OsRandom, StoreError, SystemClock};
 use alliance_store_sqlite::OpenMode;
 use anyhow::{Context, anyhow, bail};
@@ -55,6 +56,16 @@ struct DataArgs {
         value_name = "FILE"
     )]
     master_key_file: Option<PathBuf>,
+    /// The key store, a database of its own (default with SQLite: keys/keystore.sqlite3 in the
+    /// data folder; required with PostgreSQL).
+    #[arg(
+        long = "key-store",
+        global = true,
+        env = "ALLIANCE_KEY_STORE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    key_store: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -76,6 +87,48 @@ enum Command {
     /// Check or export the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Rotate the master key, or export it for the safe and restore it.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Re-wrap every data key under a new master key. Safe to interrupt and run again: it
+    /// carries on where it stopped. Servers keep working throughout.
+    Rotate(RotateArgs),
+    /// Write the master key, sealed under a recovery passphrase (read from standard input), to
+    /// a file for the service's safe.
+    Export(ExportArgs),
+    /// Restore the master key file from a recovery export (passphrase from standard input).
+    Import(ImportArgs),
+}
+
+#[derive(Args)]
+struct RotateArgs {
+    /// Keys re-wrapped per transaction.
+    #[arg(long, default_value_t = 500)]
+    batch: i64,
+    /// Stop after this many batches (to rotate a large key store in slices).
+    #[arg(long)]
+    max_batches: Option<u64>,
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    /// Required: the export is for recovery, sealed under a passphrase.
+    #[arg(long, required = true)]
+    recovery: bool,
+    /// Where to write it (a new file).
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    /// The recovery export to restore the master key file from.
+    #[arg(long, value_name = "FILE")]
+    recovery: PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -194,6 +247,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         data: cli.data.data,
         database_url: cli.data.database,
         master_key_file: cli.data.master_key_file,
+        key_store_url: cli.data.key_store,
         ..Overrides::default()
     };
     if let Command::Serve(serve) = &cli.command {
@@ -212,6 +266,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(TokenCommand::Create(args)) => create_token(&settings, args).await,
         Command::Audit(AuditCommand::Verify) => verify_audit(&settings).await,
         Command::Audit(AuditCommand::Export) => export_audit(&settings).await,
+        Command::Key(KeyCommand::Rotate(args)) => rotate_key(&settings, args).await,
+        Command::Key(KeyCommand::Export(args)) => export_key(&settings, &args.out),
+        Command::Key(KeyCommand::Import(args)) => import_key(&settings, &args.recovery),
     }
 }
 
@@ -225,23 +282,78 @@ fn init_logging(level: &str) {
         .try_init();
 }
 
-/// Opens the database for a command that writes: the data folder must be writable (for
-/// SQLite), the database reachable, and its schema not newer than this binary.
-async fn open_for_writing(settings: &Settings) -> anyhow::Result<Database> {
-    if let DatabaseUrl::Sqlite { path, .. } = &settings.database {
-        config::prepare_data_folder(&settings.data)?;
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            config::prepare_data_folder(parent)?;
-        }
+/// The main database and the key store, open.
+struct Opened {
+    main: Database,
+    keys: Database,
+}
+
+impl Opened {
+    async fn close(&self) {
+        self.main.close().await;
+        self.keys.close().await;
     }
-    let database = Database::open(&settings.database, OpenMode::CreateIfMissing)
+}
+
+fn key_store_url(settings: &Settings) -> anyhow::Result<&DatabaseUrl> {
+    settings.key_store.as_ref().ok_or_else(|| {
+        anyhow!(
+            "with PostgreSQL the key store must be a database of its own: name it with \
+             --key-store postgres://USER@HOST/DATABASE (or ALLIANCE_KEY_STORE_URL, or \
+             key_store_url in alliance.toml)"
+        )
+    })
+}
+
+/// Opens both databases for a command that writes: the data folder must be writable (for
+/// SQLite), the databases reachable, their schemas not newer than this binary, and the
+/// master key present (it is made only for a key store that holds no keys yet).
+async fn open_for_writing(settings: &Settings) -> anyhow::Result<Opened> {
+    let prepare = |url: &DatabaseUrl| -> anyhow::Result<()> {
+        if let DatabaseUrl::Sqlite { path, .. } = url {
+            config::prepare_data_folder(&settings.data)?;
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                config::prepare_data_folder(parent)?;
+            }
+        }
+        Ok(())
+    };
+    prepare(&settings.database)?;
+    let main = Database::open(&settings.database, OpenMode::CreateIfMissing)
         .await
         .map_err(|e| describe(e, settings))?;
-    database
-        .migrate()
+    let key_store = key_store_url(settings)?;
+    prepare(key_store)?;
+    let keys = Database::open_key_store(key_store, OpenMode::CreateIfMissing)
         .await
         .map_err(|e| describe(e, settings))?;
-    Ok(database)
+    let status = main.store().schema_status().await?;
+    if status.applied > status.known {
+        bail!(
+            "the database's schema (migration {}) is newer than this Alliance binary knows \
+             (migration {}); run the newer Alliance, or restore a backup taken for this version",
+            status.applied,
+            status.known
+        );
+    }
+    keys.migrate().await.map_err(|e| describe(e, settings))?;
+    if !settings.master_key_file.exists() {
+        let holds_keys = !keys
+            .key_store()
+            .keys_wrapped_before(u32::MAX, 1)
+            .await?
+            .is_empty();
+        if holds_keys {
+            bail!(
+                "the master key file {} is missing, but the key store holds keys wrapped by it: \
+                 put the key file back, or restore it with `alliance key import --recovery FILE`",
+                settings.master_key_file.display()
+            );
+        }
+        keys::ensure_exists(&settings.master_key_file, &OsRandom)?;
+    }
+    main.migrate().await.map_err(|e| describe(e, settings))?;
+    Ok(Opened { main, keys })
 }
 
 fn describe(err: StoreError, settings: &Settings) -> anyhow::Error {
@@ -254,17 +366,26 @@ fn describe(err: StoreError, settings: &Settings) -> anyhow::Error {
     }
 }
 
-/// Alliance over an open database, with the system clock, the OS's randomness and the key.
-fn build_alliance(settings: &Settings, database: &Database) -> anyhow::Result<Alliance> {
+/// Alliance over the open databases, with the system clock, the OS's randomness and the
+/// master key files. Fails, clearly, when the master key does not match the key store.
+async fn build_alliance(settings: &Settings, opened: &Opened) -> anyhow::Result<Alliance> {
     let random: Arc<dyn Random> = Arc::new(OsRandom);
-    let key = keys::load_or_create(&settings.master_key_file, true, random.as_ref())?;
-    Ok(Alliance::new(
-        database.store(),
+    let masters = Arc::new(keys::FileMasterKeys::new(settings.master_key_file.clone())?);
+    let ring = KeyRing::new(opened.keys.key_store(), masters, random.clone());
+    Alliance::start(
+        opened.main.store(),
+        ring,
         Arc::new(SystemClock),
         random,
-        Arc::new(key),
         alliance_service::Settings::default(),
-    ))
+    )
+    .await
+    .map_err(|e| {
+        anyhow!(
+            "cannot use the master key {}: {e}",
+            settings.master_key_file.display()
+        )
+    })
 }
 
 fn print_demo(summary: &DemoSummary) {
@@ -281,7 +402,7 @@ fn print_demo(summary: &DemoSummary) {
 async fn serve(settings: &Settings, demo: bool) -> anyhow::Result<()> {
     settings.check_transport()?;
     let database = open_for_writing(settings).await?;
-    let alliance = build_alliance(settings, &database)?;
+    let alliance = build_alliance(settings, &database).await?;
     if demo {
         match alliance.service_profile().await? {
             Some(profile) if profile.is_demo => {}
@@ -315,7 +436,7 @@ async fn serve(settings: &Settings, demo: bool) -> anyhow::Result<()> {
     );
     println!(
         "Alliance is listening on http://{address} ({} database)",
-        database.store().kind().name()
+        database.main.store().kind().name()
     );
     alliance_web::serve(listener, app, shutdown_signal())
         .await
@@ -341,7 +462,7 @@ fn app_error(err: AppError) -> anyhow::Error {
 
 async fn add_user(settings: &Settings, args: UserAddArgs) -> anyhow::Result<()> {
     let database = open_for_writing(settings).await?;
-    let alliance = build_alliance(settings, &database)?;
+    let alliance = build_alliance(settings, &database).await?;
     let (password, made_up) = if args.password_stdin {
         let mut line = String::new();
         std::io::stdin()
@@ -399,7 +520,7 @@ fn made_up_password(random: &dyn Random) -> String {
 
 async fn create_token(settings: &Settings, args: TokenCreateArgs) -> anyhow::Result<()> {
     let database = open_for_writing(settings).await?;
-    let alliance = build_alliance(settings, &database)?;
+    let alliance = build_alliance(settings, &database).await?;
     let scope = TokenScope::parse(&args.scope).map_err(|m| anyhow!("--scope: {m}"))?;
     let user = alliance
         .user_by_username(&args.username)
@@ -467,29 +588,115 @@ impl Progress for Bar {
     }
 }
 
-/// Opens an existing database for reading the audit trail: nothing is created or migrated.
-async fn open_existing(settings: &Settings) -> anyhow::Result<(Database, Alliance)> {
-    let database = Database::open(&settings.database, OpenMode::MustExist)
+/// Opens existing databases for reading the audit trail: nothing is created or migrated.
+async fn open_existing(settings: &Settings) -> anyhow::Result<(Opened, Alliance)> {
+    let main = Database::open(&settings.database, OpenMode::MustExist)
         .await
         .map_err(|e| describe(e, settings))?;
-    let status = database.store().schema_status().await?;
-    if status.applied > status.known {
+    let keys = Database::open_key_store(key_store_url(settings)?, OpenMode::MustExist)
+        .await
+        .map_err(|e| describe(e, settings))?;
+    for status in [
+        main.store().schema_status().await?,
+        keys.store().schema_status().await?,
+    ] {
+        if status.applied > status.known {
+            bail!(
+                "the database's schema (migration {}) is newer than this binary (migration {})",
+                status.applied,
+                status.known
+            );
+        }
+    }
+    let opened = Opened { main, keys };
+    let alliance = build_alliance(settings, &opened).await?;
+    Ok((opened, alliance))
+}
+
+fn read_passphrase() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("cannot read the passphrase from standard input")?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_owned())
+}
+
+fn export_key(settings: &Settings, out: &std::path::Path) -> anyhow::Result<()> {
+    let passphrase = read_passphrase()?;
+    keys::export_recovery(&settings.master_key_file, &passphrase, out, &OsRandom)?;
+    println!(
+        "Wrote the recovery export to {}. Keep it, and its passphrase (apart), in the service's safe.",
+        out.display()
+    );
+    Ok(())
+}
+
+fn import_key(settings: &Settings, export: &std::path::Path) -> anyhow::Result<()> {
+    if settings.master_key_file.exists() {
         bail!(
-            "the database's schema (migration {}) is newer than this binary (migration {})",
-            status.applied,
-            status.known
+            "{} exists already; move it aside first if it really is to be replaced",
+            settings.master_key_file.display()
         );
     }
-    let random: Arc<dyn Random> = Arc::new(OsRandom);
-    let key = keys::load_or_create(&settings.master_key_file, false, random.as_ref())?;
-    let alliance = Alliance::new(
-        database.store(),
-        Arc::new(SystemClock),
-        random,
-        Arc::new(key),
-        alliance_service::Settings::default(),
+    let passphrase = read_passphrase()?;
+    let version = keys::import_recovery(export, &passphrase, &settings.master_key_file)?;
+    println!(
+        "Restored master key version {version} to {}.",
+        settings.master_key_file.display()
     );
-    Ok((database, alliance))
+    Ok(())
+}
+
+/// Moves every data key to a new master key, in batches; resumable. When all are moved, the
+/// new key file replaces the old one.
+async fn rotate_key(settings: &Settings, args: RotateArgs) -> anyhow::Result<()> {
+    let opened = open_for_writing(settings).await?;
+    let alliance = build_alliance(settings, &opened).await?;
+    let next = keys::next_path(&settings.master_key_file);
+    let (current_version, _) = keys::read_key_file(&settings.master_key_file)?;
+    let target = if next.exists() {
+        let (version, _) = keys::read_key_file(&next)?;
+        println!("Carrying on with the rotation to master key version {version}.");
+        version
+    } else {
+        let version = current_version + 1;
+        let fresh = alliance_core::crypto::MasterKey::from_bytes(
+            alliance_core::random::random_bytes(&OsRandom),
+        );
+        keys::write_key_file(&next, version, &fresh)?;
+        println!("Made master key version {version}; moving every data key to it.");
+        version
+    };
+    let mut batches = 0;
+    let mut moved = 0;
+    loop {
+        if args.max_batches.is_some_and(|max| batches >= max) {
+            println!(
+                "Stopped after {batches} batches ({moved} keys moved). Run `alliance key rotate` again to carry on."
+            );
+            opened.close().await;
+            return Ok(());
+        }
+        let done = alliance
+            .keys()
+            .rewrap_batch(target, args.batch.max(1))
+            .await
+            .map_err(|e| anyhow!("{e}"))?;
+        if done == 0 {
+            break;
+        }
+        moved += done;
+        batches += 1;
+    }
+    // Every key is under the new master key: it becomes the key file, the old one goes.
+    std::fs::rename(&next, &settings.master_key_file)
+        .with_context(|| format!("cannot replace {}", settings.master_key_file.display()))?;
+    opened.close().await;
+    println!(
+        "Rotated: {moved} keys now under master key version {target}. Make a new recovery export \
+         (`alliance key export --recovery`) and destroy the old one."
+    );
+    Ok(())
 }
 
 async fn verify_audit(settings: &Settings) -> anyhow::Result<()> {
@@ -549,7 +756,7 @@ async fn export_audit(settings: &Settings) -> anyhow::Result<()> {
 
 async fn run_demo(settings: &Settings, args: DemoArgs) -> anyhow::Result<()> {
     let database = open_for_writing(settings).await?;
-    let alliance = build_alliance(settings, &database)?;
+    let alliance = build_alliance(settings, &database).await?;
     let style = indicatif::ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len}")
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
     let bar = Bar(indicatif::ProgressBar::new(0).with_style(style));
@@ -561,17 +768,18 @@ async fn run_demo(settings: &Settings, args: DemoArgs) -> anyhow::Result<()> {
 
 async fn migrate(settings: &Settings, args: MigrateArgs) -> anyhow::Result<()> {
     let database = open_for_writing(settings).await?;
-    let status = database.store().schema_status().await?;
+    let status = database.main.store().schema_status().await?;
     if let Some(role) = args.grant_to {
-        match &database {
-            Database::Postgres(pg) => {
-                pg.grant_app_role(&role)
+        for db in [&database.main, &database.keys] {
+            match db {
+                Database::Postgres(pg) => pg
+                    .grant_app_role(&role)
                     .await
-                    .with_context(|| format!("cannot grant the application's rights to {role}"))?;
-                println!("Granted {role} the rights the server needs.");
+                    .with_context(|| format!("cannot grant the application's rights to {role}"))?,
+                Database::Sqlite(_) => bail!("--grant-to is for PostgreSQL; SQLite has no roles"),
             }
-            Database::Sqlite(_) => bail!("--grant-to is for PostgreSQL; SQLite has no roles"),
         }
+        println!("Granted {role} the rights the server needs, in both databases.");
     }
     println!(
         "The database is at migration {}, the newest this binary knows.",
@@ -599,8 +807,15 @@ async fn check_config(settings: &Settings) -> anyhow::Result<()> {
     println!("master key:  {}", settings.master_key_file.display());
     if !settings.master_key_file.exists() {
         println!("The master key file does not exist yet; serve creates it.");
-    } else if let Err(e) = keys::load_or_create(&settings.master_key_file, false, &OsRandom) {
+    } else if let Err(e) = keys::read_key_file(&settings.master_key_file) {
         problems.push(format!("{e:#}"));
+    }
+    match &settings.key_store {
+        Some(url) => println!("key store:   {}", url.redacted()),
+        None => problems.push(
+            "with PostgreSQL the key store must be named (--key-store, ALLIANCE_KEY_STORE_URL)"
+                .to_owned(),
+        ),
     }
     if let Err(e) = settings.check_transport() {
         problems.push(e.to_string());

@@ -160,13 +160,11 @@ async fn a_database_from_a_newer_alliance_stops_the_server_before_it_changes_any
             }
         };
         execute_as_owner(&db, future).await?;
-        let data = db.data_path().display().to_string();
         for command in ["serve", "migrate", "demo", "check-config"] {
-            let out = run(
-                &alliance_binary(),
-                &["--data", &data, "--database", &db.owner_url, command],
-            )
-            .await?;
+            let mut args = db.owner_args();
+            args.push(command.to_owned());
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let out = run(&alliance_binary(), &args).await?;
             assert!(
                 !out.success,
                 "{backend:?} {command} accepted a newer database"

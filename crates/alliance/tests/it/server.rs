@@ -230,30 +230,18 @@ async fn static_assets_are_embedded_and_cached() -> anyhow::Result<()> {
 async fn the_demo_fills_an_empty_database_once_and_shows_a_banner() -> anyhow::Result<()> {
     for backend in backends() {
         let db = TestDatabase::new(backend).await?;
-        let data = db.data_path().display().to_string();
         let binary = alliance_binary();
-        let made = run(
-            &binary,
-            &[
-                "--data",
-                &data,
-                "--database",
-                &db.owner_url,
-                "demo",
-                "--seed",
-                "7",
-            ],
-        )
-        .await?;
+        let owner = db.owner_args();
+        let mut args: Vec<&str> = owner.iter().map(String::as_str).collect();
+        args.extend(["demo", "--seed", "7"]);
+        let made = run(&binary, &args).await?;
         assert!(made.success, "{}", made.stderr);
         assert!(made.stdout.contains("(demo)"), "{}", made.stdout);
 
         // Demo data never goes into a database that holds a service.
-        let again = run(
-            &binary,
-            &["--data", &data, "--database", &db.owner_url, "demo"],
-        )
-        .await?;
+        let mut args: Vec<&str> = owner.iter().map(String::as_str).collect();
+        args.push("demo");
+        let again = run(&binary, &args).await?;
         assert!(!again.success);
         assert!(
             again.stderr.contains("already holds a service"),
