@@ -3,6 +3,7 @@
 mod accounts;
 mod audit;
 mod cli;
+mod keys;
 mod schema;
 mod server;
 mod store;
