@@ -63,6 +63,12 @@ impl Alliance {
         }
     }
 
+    /// For the administration pages: may this actor manage accounts? A refusal is audited.
+    pub async fn ensure_may_manage_users(&self, actor: &Actor, asked: &str) -> AppResult<()> {
+        self.require(actor, Action::ManageUsers, asked, "user", None)
+            .await
+    }
+
     /// The staff directory, filtered and a page at a time.
     pub async fn list_users(
         &self,

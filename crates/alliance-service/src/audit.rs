@@ -53,6 +53,36 @@ impl Alliance {
         }))
     }
 
+    /// After restoring a backup: records, in the chain, that the trail was restored (and how far
+    /// the head kept outside the database had gone), so verification carries on from here.
+    /// Entries written after the backup was taken are gone with the backup's age; this entry
+    /// says so, and the head outside the database moves to it.
+    pub async fn checkpoint_after_restore(&self) -> AppResult<Head> {
+        let db_head = self.store.audit_head().await?;
+        let witness = self.store.audit_witness()?;
+        let detail = match witness {
+            Some(w) if w.seq > db_head.seq => format!(
+                "restored at entry {}; the trail had reached entry {} (MAC {})",
+                db_head.seq,
+                w.seq,
+                alliance_core::auth::hex(&w.mac)
+            ),
+            _ => format!("restored at entry {}", db_head.seq),
+        };
+        let event = alliance_core::audit::Event::new(
+            alliance_core::audit::Action::RestoreCheckpoint,
+            None,
+            "audit",
+            Some(db_head.seq.to_string()),
+        )
+        .detail(&detail);
+        let head = self
+            .store
+            .append_audit(&self.audit_batch(&crate::accounts::command_line_origin(), vec![event]))
+            .await?;
+        Ok(head)
+    }
+
     /// Every entry in order, for an inspector, handed to `each` in batches.
     pub async fn export_audit(&self, mut each: impl FnMut(&Entry)) -> AppResult<u64> {
         let mut after = 0;

@@ -36,6 +36,9 @@ impl Witness {
         if head.seq <= *written {
             return Ok(());
         }
+        // Another process (the command line beside a server) may write a newer head just
+        // before this one: a witness left behind the chain is harmless, since verification
+        // only needs the chain to pass through it.
         let text = format!("{} {}\n", head.seq, alliance_core::auth::hex(&head.mac));
         let temporary = self.path.with_extension("new");
         let io =

@@ -137,6 +137,8 @@ enum AuditCommand {
     Verify,
     /// Write every entry as JSON lines (ids only, never content), for an inspector.
     Export,
+    /// After restoring a backup: record the restore in the chain so verification carries on.
+    Checkpoint,
 }
 
 #[derive(Subcommand)]
@@ -266,6 +268,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(TokenCommand::Create(args)) => create_token(&settings, args).await,
         Command::Audit(AuditCommand::Verify) => verify_audit(&settings).await,
         Command::Audit(AuditCommand::Export) => export_audit(&settings).await,
+        Command::Audit(AuditCommand::Checkpoint) => {
+            let (opened, alliance) = open_existing(&settings).await?;
+            let head = alliance
+                .checkpoint_after_restore()
+                .await
+                .map_err(app_error)?;
+            opened.close().await;
+            println!("Recorded the restore as audit entry {}.", head.seq);
+            Ok(())
+        }
         Command::Key(KeyCommand::Rotate(args)) => rotate_key(&settings, args).await,
         Command::Key(KeyCommand::Export(args)) => export_key(&settings, &args.out),
         Command::Key(KeyCommand::Import(args)) => import_key(&settings, &args.recovery),

@@ -31,11 +31,13 @@ pub fn router() -> Router<AppState> {
         .route("/admin/service", get(service_page).post(update_service))
 }
 
-fn require_admin(actor: &Actor) -> Result<(), PageError> {
-    match alliance_core::policy::decide(&actor.user, alliance_core::policy::Action::ManageUsers) {
-        alliance_core::policy::Decision::Allow => Ok(()),
-        alliance_core::policy::Decision::Deny(why) => Err(page_error(AppError::Denied(why))),
-    }
+/// The administration pages are for administrators; the refusal is the core's, audited.
+async fn require_admin(state: &AppState, actor: &Actor, page: &str) -> Result<(), PageError> {
+    state
+        .alliance
+        .ensure_may_manage_users(actor, page)
+        .await
+        .map_err(page_error)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -81,7 +83,7 @@ async fn users_page(
     CurrentAuth(auth): CurrentAuth,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
-    require_admin(&actor)?;
+    require_admin(&state, &actor, "open the staff accounts page").await?;
     let filter = UserFilter {
         role: query
             .role
@@ -261,7 +263,7 @@ async fn new_user_page(
     Signed(actor): Signed,
     CurrentAuth(auth): CurrentAuth,
 ) -> Result<Response, PageError> {
-    require_admin(&actor)?;
+    require_admin(&state, &actor, "open the new account page").await?;
     Ok(
         render(
             &blank_user_page(&state, &auth, FormData::default(), FieldErrors::default()).await?,
@@ -353,7 +355,7 @@ async fn user_page(
     Path(id): Path<String>,
     Query(notice): Query<Notice>,
 ) -> Result<Response, PageError> {
-    require_admin(&actor)?;
+    require_admin(&state, &actor, "open an account page").await?;
     let user = state
         .alliance
         .get_user(&actor, user_id(&id)?)
@@ -390,7 +392,6 @@ async fn update_user(
     Path(id): Path<String>,
     Form(form): Form<FormData>,
 ) -> Result<Response, PageError> {
-    require_admin(&actor)?;
     let id = user_id(&id)?;
     let expected = version_of(&form)?;
     let roles = form.all("roles");
@@ -521,7 +522,7 @@ async fn service_page(
     CurrentAuth(auth): CurrentAuth,
     Query(notice): Query<Notice>,
 ) -> Result<Response, PageError> {
-    require_admin(&actor)?;
+    require_admin(&state, &actor, "open the service page").await?;
     let Some(profile) = state.alliance.service_profile().await? else {
         return Err(page_error(AppError::NotFound));
     };

@@ -1258,3 +1258,53 @@ async fn every_route_sends_the_security_headers_signed_in_or_not() -> anyhow::Re
     service.server.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn administration_pages_refuse_everyone_but_administrators() -> anyhow::Result<()> {
+    let service = Service::start(Backend::Sqlite).await?;
+    let tess = service.add_user("tess", &["therapist"]).await?;
+    let mut browser = Browser::new(&service.server);
+    sign_in_and_enrol(&mut browser, "tess", PASSWORD).await?;
+    let id = tess["id"].as_str().unwrap_or_default().to_owned();
+    for path in [
+        "/admin/users".to_owned(),
+        "/admin/users/new".to_owned(),
+        format!("/admin/users/{id}"),
+        "/admin/service".to_owned(),
+    ] {
+        let page = browser.get(&path).await?;
+        assert_eq!(page.status, 403, "{path}");
+        assert!(
+            page.body.contains("only an administrator may do this"),
+            "{path}: the reason is shown to staff"
+        );
+    }
+    let csrf = csrf_of(&mut browser).await?;
+    let posted = browser
+        .post(
+            &format!("/admin/users/{id}"),
+            &[
+                ("_csrf", &csrf),
+                ("version", "1"),
+                ("display_name", "x"),
+                ("roles", "administrator"),
+                ("registration", "none"),
+            ],
+        )
+        .await?;
+    assert_eq!(
+        posted.status, 403,
+        "a therapist cannot make herself an administrator"
+    );
+    let (_, me) = service
+        .api(
+            reqwest::Method::GET,
+            &format!("/api/v1/users/{id}"),
+            &service.admin_token,
+            None,
+        )
+        .await?;
+    assert_eq!(me["roles"], serde_json::json!(["therapist"]));
+    service.server.stop().await;
+    Ok(())
+}

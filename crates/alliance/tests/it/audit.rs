@@ -375,3 +375,47 @@ async fn two_processes_appending_on_postgresql_keep_one_chain() -> anyhow::Resul
     assert!(count >= 60, "expected at least 60 entries, {}", out.stdout);
     Ok(())
 }
+
+#[tokio::test]
+async fn after_a_restore_a_checkpoint_lets_verification_carry_on() -> anyhow::Result<()> {
+    use sqlx::Connection;
+    let db = with_entries(Backend::Sqlite).await?;
+    let file = db.data_path().join("alliance.sqlite3");
+    let backup = db.data_path().join("backup.sqlite3");
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", file.display())).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "VACUUM INTO '{}'",
+        backup.display()
+    )))
+    .execute(&mut conn)
+    .await?;
+    conn.close().await?;
+    add_user(&db, "eve", "staff").await?;
+    add_user(&db, "fay", "staff").await?;
+    // Restore the backup (taken at entry 4) over the database.
+    for suffix in ["sqlite3-wal", "sqlite3-shm"] {
+        let _ = std::fs::remove_file(file.with_extension(suffix));
+    }
+    std::fs::copy(&backup, &file)?;
+    let broken = verify(&db).await?;
+    assert!(!broken.success, "the lost entries are noticed");
+    assert!(
+        broken.stderr.contains("newest entries are missing"),
+        "{}",
+        broken.stderr
+    );
+    let checkpoint = as_owner(&db, &["audit", "checkpoint"], "").await?;
+    assert!(checkpoint.success, "{}", checkpoint.stderr);
+    let ok = verify(&db).await?;
+    assert!(ok.success, "{}", ok.stderr);
+    let entries = export(&db).await?;
+    let last = entries.last().cloned().unwrap_or_default();
+    assert_eq!(last["action"], "restore.checkpoint");
+    assert!(
+        last["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("had reached entry 6")),
+        "{last}"
+    );
+    Ok(())
+}
