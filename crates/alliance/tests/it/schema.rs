@@ -81,3 +81,35 @@ async fn the_server_role_on_postgresql_cannot_change_the_schema() -> anyhow::Res
     app.close().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn both_engines_have_the_same_key_store_schema() -> anyhow::Result<()> {
+    use alliance_store_postgres::PostgresStore;
+    use alliance_store_sqlite::{OpenMode, SqliteStore};
+    let sqlite_db = TestDatabase::new(Backend::Sqlite).await?;
+    let postgres_db = TestDatabase::new(Backend::Postgres).await?;
+    let url = format!(
+        "sqlite://{}",
+        sqlite_db.data_path().join("keystore.sqlite3").display()
+    );
+    let sqlite = SqliteStore::open_key_store(&url, OpenMode::CreateIfMissing).await?;
+    sqlite.migrate().await?;
+    let postgres = PostgresStore::open_key_store(
+        postgres_db
+            .owner_key_store_url
+            .as_deref()
+            .unwrap_or_default(),
+    )
+    .await?;
+    postgres.migrate().await?;
+    let left = sqlite.schema_inventory().await?;
+    let right = postgres.schema_inventory().await?;
+    assert!(left.tables.iter().any(|t| t.name == "data_keys"));
+    assert_eq!(
+        left, right,
+        "the key store differs between SQLite (left) and PostgreSQL (right)"
+    );
+    sqlite.close().await;
+    postgres.close().await;
+    Ok(())
+}
