@@ -419,3 +419,109 @@ async fn after_a_restore_a_checkpoint_lets_verification_carry_on() -> anyhow::Re
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn sign_in_sign_out_role_and_token_changes_are_audit_events() -> anyhow::Result<()> {
+    use alliance_testkit::Browser;
+    for backend in backends() {
+        let db = TestDatabase::new(backend).await?;
+        let server = TestServer::start(&alliance_binary(), &db, &[]).await?;
+        add_user(&db, "ada", "administrator").await?;
+        add_user(&db, "sam", "staff").await?;
+        // Staff need no second factor: a plain sign-in and sign-out.
+        let mut browser = Browser::new(&server);
+        let signed_in = browser
+            .post("/sign-in", &[("username", "sam"), ("password", PASSWORD)])
+            .await?;
+        assert_eq!(signed_in.status, 303);
+        let account = browser.get("/account").await?;
+        let csrf = account.input("_csrf").unwrap_or_default();
+        let created = browser
+            .post(
+                "/account/tokens",
+                &[("_csrf", &csrf), ("name", "laptop"), ("scope", "read")],
+            )
+            .await?;
+        assert_eq!(created.status, 200);
+        let token_id = created
+            .body
+            .split("/account/tokens/")
+            .nth(1)
+            .and_then(|r| r.split('/').next())
+            .unwrap_or_default()
+            .to_owned();
+        let revoked = browser
+            .post(
+                &format!("/account/tokens/{token_id}/revoke"),
+                &[("_csrf", &csrf)],
+            )
+            .await?;
+        assert_eq!(revoked.status, 303);
+        let out = browser.post("/sign-out", &[("_csrf", &csrf)]).await?;
+        assert_eq!(out.status, 303);
+        // An administrator changes sam's roles through the API.
+        let owner = db.owner_args();
+        let mut args: Vec<&str> = owner.iter().map(String::as_str).collect();
+        args.extend([
+            "token",
+            "create",
+            "--username",
+            "ada",
+            "--scope",
+            "read-write",
+        ]);
+        let token = run(&alliance_binary(), &args)
+            .await?
+            .stdout
+            .trim()
+            .to_owned();
+        let users: Value = server
+            .client
+            .get(server.url("/api/v1/users?q=sam"))
+            .bearer_auth(&token)
+            .send()
+            .await?
+            .json()
+            .await?;
+        let sam = users["items"][0].clone();
+        let changed = server
+            .client
+            .put(server.url(&format!(
+                "/api/v1/users/{}",
+                sam["id"].as_str().unwrap_or("")
+            )))
+            .bearer_auth(&token)
+            .json(
+                &serde_json::json!({"version": sam["version"], "display_name": "sam person",
+                                      "roles": ["staff", "therapist"], "registration": "none"}),
+            )
+            .send()
+            .await?;
+        assert_eq!(changed.status(), 200);
+        server.stop().await;
+
+        let entries = export(&db).await?;
+        let sam_id = sam["id"].as_str().unwrap_or_default();
+        let about_sam: Vec<&str> = entries
+            .iter()
+            .filter(|e| e["record_id"] == sam_id || e["actor_id"] == sam_id)
+            .filter_map(|e| e["action"].as_str())
+            .collect();
+        for expected in [
+            "user.created",
+            "sign-in",
+            "token.created",
+            "token.revoked",
+            "sign-out",
+            "user.updated",
+            "user.roles-changed",
+        ] {
+            assert!(
+                about_sam.contains(&expected),
+                "{backend:?}: {expected} missing from {about_sam:?}"
+            );
+        }
+        assert!(verify(&db).await?.success);
+    }
+    Ok(())
+}
