@@ -79,6 +79,18 @@ impl_for_both_engines!(helpers {
         Ok(())
     }
 
+    /// Why a versioned update of a user matched no row: gone, or moved on.
+    async fn why_user_not_updated(tx: &mut sqlx::Transaction<'static, DB>, id: UserId) -> StoreError {
+        let current: Result<Option<VersionRow>, _> = sqlx::query_as("SELECT version FROM users WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&mut **tx)
+            .await;
+        match current {
+            Ok(current) => stale_or_missing(current.map(|v| v.version)),
+            Err(e) => map_error(e),
+        }
+    }
+
     /// The roles of the users in `rows`, in one query. Only placeholders are spliced in.
     async fn roles_of(&self, rows: &[UserRow]) -> Result<Vec<RoleRow>, StoreError> {
         if rows.is_empty() {
@@ -290,12 +302,7 @@ impl_for_both_engines!(AccountStore {
         .await
         .map_err(map_error)?;
         if <DB as crate::Engine>::rows_affected(&updated) != 1 {
-            let current: Option<VersionRow> = sqlx::query_as("SELECT version FROM users WHERE id = $1")
-                .bind(id.to_string())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(map_error)?;
-            return Err(stale_or_missing(current.map(|v| v.version)));
+            return Err(Self::why_user_not_updated(&mut tx, id).await);
         }
         let before: Vec<RoleRow> = sqlx::query_as("SELECT user_id, role FROM user_roles WHERE user_id = $1")
             .bind(id.to_string())
@@ -344,12 +351,7 @@ impl_for_both_engines!(AccountStore {
         .await
         .map_err(map_error)?;
         if <DB as crate::Engine>::rows_affected(&updated) != 1 {
-            let current: Option<VersionRow> = sqlx::query_as("SELECT version FROM users WHERE id = $1")
-                .bind(id.to_string())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(map_error)?;
-            return Err(stale_or_missing(current.map(|v| v.version)));
+            return Err(Self::why_user_not_updated(&mut tx, id).await);
         }
         if !active {
             Self::end_sessions_and_tokens(&mut tx, id, "deactivated", now).await?;

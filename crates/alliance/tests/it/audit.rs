@@ -2,23 +2,12 @@
 //! `alliance audit verify` naming each kind of tampering, on both engines; two processes
 //! appending on PostgreSQL keep one chain.
 
+use crate::run_as_owner as as_owner;
 use crate::{alliance_binary, execute_as_owner};
-use alliance_testkit::{Backend, TestDatabase, TestServer, backends, run, run_with_input};
+use alliance_testkit::{Backend, TestDatabase, TestServer, backends, run};
 use serde_json::Value;
 
 const PASSWORD: &str = "lantern orchard pebble";
-
-/// Runs `alliance` as the database's owner with `args` after the connection options.
-async fn as_owner(
-    db: &TestDatabase,
-    args: &[&str],
-    input: &str,
-) -> anyhow::Result<alliance_testkit::Output> {
-    let mut all = db.owner_args();
-    all.extend(args.iter().map(|a| (*a).to_owned()));
-    let all: Vec<&str> = all.iter().map(String::as_str).collect();
-    run_with_input(&alliance_binary(), &all, input).await
-}
 
 async fn add_user(db: &TestDatabase, username: &str, role: &str) -> anyhow::Result<()> {
     let out = as_owner(

@@ -1,7 +1,7 @@
 //! The command line: start-up fails with a clear message and changes nothing.
 
-use crate::{Opened, alliance_binary, execute_as_owner};
-use alliance_testkit::{Backend, TestDatabase, backends, run};
+use crate::{Opened, alliance_binary};
+use alliance_testkit::{TestDatabase, backends, run};
 
 #[tokio::test]
 async fn a_bad_database_url_is_refused_and_nothing_is_created() -> anyhow::Result<()> {
@@ -149,17 +149,7 @@ async fn a_database_from_a_newer_alliance_stops_the_server_before_it_changes_any
     for backend in backends() {
         let db = TestDatabase::new(backend).await?;
         let opened = Opened::migrated(&db).await?;
-        let future = match backend {
-            Backend::Sqlite => {
-                "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
-                 VALUES (999999, 'from the future', TRUE, X'00', 1)"
-            }
-            Backend::Postgres => {
-                "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
-                 VALUES (999999, 'from the future', TRUE, '\\x00', 1)"
-            }
-        };
-        execute_as_owner(&db, future).await?;
+        crate::insert_future_migration(&db).await?;
         for command in ["serve", "migrate", "demo", "check-config"] {
             let mut args = db.owner_args();
             args.push(command.to_owned());

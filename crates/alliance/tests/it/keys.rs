@@ -1,13 +1,14 @@
 //! Data keys and the master key: sealing per child and record class, destruction, rotation
 //! interrupted and resumed, recovery from the export alone, and no plaintext on disk.
 
+use crate::run_as_owner as owner_run;
 use crate::{alliance_binary, execute_as_owner};
 use alliance_core::crypto::{KeyOwner, MasterKey, RecordClass, Sealed, SealedAt};
 use alliance_service::OsRandom;
 use alliance_service::keys::{KeyError, KeyRing, KeyStore, MasterKeys};
 use alliance_store_postgres::PostgresStore;
 use alliance_store_sqlite::{OpenMode, SqliteStore};
-use alliance_testkit::{Backend, TestDatabase, backends, run, run_with_input};
+use alliance_testkit::{Backend, TestDatabase, backends, run};
 use jiff::Timestamp;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -225,17 +226,6 @@ async fn a_rotation_interrupted_and_resumed_keeps_every_key_readable() -> anyhow
         }
     }
     Ok(())
-}
-
-async fn owner_run(
-    db: &TestDatabase,
-    args: &[&str],
-    input: &str,
-) -> anyhow::Result<alliance_testkit::Output> {
-    let mut all = db.owner_args();
-    all.extend(args.iter().map(|a| (*a).to_owned()));
-    let all: Vec<&str> = all.iter().map(String::as_str).collect();
-    run_with_input(&alliance_binary(), &all, input).await
 }
 
 #[tokio::test]

@@ -98,3 +98,31 @@ pub async fn execute_as_owner(db: &TestDatabase, sql: &str) -> anyhow::Result<()
     }
     Ok(())
 }
+
+/// Runs `alliance` as the database's owner (with its key store): `args` after the connection
+/// options, `input` on standard input.
+pub async fn run_as_owner(
+    db: &TestDatabase,
+    args: &[&str],
+    input: &str,
+) -> anyhow::Result<alliance_testkit::Output> {
+    let mut all = db.owner_args();
+    all.extend(args.iter().map(|a| (*a).to_owned()));
+    let all: Vec<&str> = all.iter().map(String::as_str).collect();
+    alliance_testkit::run_with_input(&alliance_binary(), &all, input).await
+}
+
+/// Records a migration this binary does not know, as a newer Alliance would have left it.
+pub async fn insert_future_migration(db: &TestDatabase) -> anyhow::Result<()> {
+    let sql = match db.backend {
+        Backend::Sqlite => {
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+             VALUES (999999, 'from the future', TRUE, X'00', 1)"
+        }
+        Backend::Postgres => {
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+             VALUES (999999, 'from the future', TRUE, '\\x00', 1)"
+        }
+    };
+    execute_as_owner(db, sql).await
+}

@@ -1,10 +1,10 @@
 //! The store conformance suite: the same behaviour on SQLite and PostgreSQL.
 
-use crate::{Opened, execute_as_owner};
+use crate::Opened;
 use alliance_core::audit::{Action, ChainKey, Event, Origin};
 use alliance_core::{Version, service::ServiceDetails};
 use alliance_service::{AuditBatch, StoreError};
-use alliance_testkit::{Backend, TestDatabase, backends};
+use alliance_testkit::{TestDatabase, backends};
 use jiff::Timestamp;
 
 fn at(second: i64) -> Timestamp {
@@ -141,18 +141,7 @@ async fn a_database_from_a_newer_alliance_is_refused_and_left_alone() -> anyhow:
     for backend in backends() {
         let db = TestDatabase::new(backend).await?;
         let opened = Opened::migrated(&db).await?;
-        // A migration this binary does not know, as a newer Alliance would have left it.
-        let future = match backend {
-            Backend::Sqlite => {
-                "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
-                 VALUES (999999, 'from the future', TRUE, X'00', 1)"
-            }
-            Backend::Postgres => {
-                "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
-                 VALUES (999999, 'from the future', TRUE, '\\x00', 1)"
-            }
-        };
-        execute_as_owner(&db, future).await?;
+        crate::insert_future_migration(&db).await?;
         let status = opened.store().schema_status().await?;
         assert_eq!(status.applied, 999_999, "{backend:?}");
         let refused = opened.migrate().await;
