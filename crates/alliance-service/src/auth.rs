@@ -201,7 +201,9 @@ impl Alliance {
         user_agent: &str,
     ) -> AppResult<SessionStart> {
         let address = origin.address.as_str();
-        let account_key = format!("password:{}", username.trim().to_lowercase());
+        // Counted under a hash of the name as typed: a mistyped password in the username box
+        // must not be stored.
+        let account_key = secret_hash(&format!("password:{}", username.trim().to_lowercase()));
         if let Err(err) = self.ensure_not_throttled(&account_key, address).await {
             // Who it was is recorded only as an account id, never as what was typed.
             let known = match Username::parse(username) {

@@ -304,6 +304,17 @@ async fn what_happens_is_recorded_with_ids_and_request_ids_and_no_content() -> a
                 "{backend:?}: the trail holds {secret:?}"
             );
         }
+        // Throttling counts the typed name under a hash, never the name itself.
+        let stored = crate::count_as_owner(
+            &db,
+            "SELECT COUNT(*) FROM login_failures WHERE LOWER(account_key) LIKE '%jane%'",
+        )
+        .await?;
+        assert_eq!(stored, 0, "{backend:?}: the typed username is stored");
+        assert!(
+            crate::count_as_owner(&db, "SELECT COUNT(*) FROM login_failures").await? > 0,
+            "the failure was counted"
+        );
         assert!(verify(&db).await?.success);
     }
     Ok(())

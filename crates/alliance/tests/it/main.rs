@@ -126,3 +126,23 @@ pub async fn insert_future_migration(db: &TestDatabase) -> anyhow::Result<()> {
     };
     execute_as_owner(db, sql).await
 }
+
+/// Counts rows with a query run as the owner (for checks no API offers).
+pub async fn count_as_owner(db: &TestDatabase, sql: &str) -> anyhow::Result<i64> {
+    use sqlx::Connection;
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    Ok(match db.backend {
+        Backend::Sqlite => {
+            let mut conn = sqlx::SqliteConnection::connect(&db.owner_url).await?;
+            let n: i64 = sqlx::query_scalar(sql).fetch_one(&mut conn).await?;
+            conn.close().await?;
+            n
+        }
+        Backend::Postgres => {
+            let mut conn = sqlx::PgConnection::connect(&db.owner_url).await?;
+            let n: i64 = sqlx::query_scalar(sql).fetch_one(&mut conn).await?;
+            conn.close().await?;
+            n
+        }
+    })
+}
