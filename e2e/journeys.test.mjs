@@ -2,10 +2,32 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
+import { AxeBuilder } from '@axe-core/playwright';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const base = process.env.ALLIANCE_URL;
 const password = process.env.ALLIANCE_DEMO_PASSWORD;
+const out = process.env.ALLIANCE_E2E_OUT ?? 'e2e/output';
+mkdirSync(out, { recursive: true });
 let browser;
+let step = 0;
+const report = [];
+
+// Every page a journey reaches: a screenshot, its HTML, and axe-core's WCAG 2.2 A and AA
+// checks, which must find nothing.
+async function check(page, name) {
+  step += 1;
+  const stem = join(out, `${String(step).padStart(3, '0')}-${name}`);
+  await page.screenshot({ path: `${stem}.png`, fullPage: true });
+  writeFileSync(`${stem}.html`, await page.content());
+  const results = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'])
+    .analyze();
+  report.push({ step, name, url: page.url(), violations: results.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')) })) });
+  writeFileSync(join(out, 'accessibility.json'), JSON.stringify(report, null, 2));
+  assert.deepEqual(results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), [], `accessibility of ${name}`);
+}
 
 before(async () => {
   assert.ok(base && password, 'run through e2e/run, which starts the server');
@@ -22,6 +44,7 @@ after(async () => {
 
 async function signIn(page, username) {
   await page.goto(`${base}/sign-in`);
+  await check(page, 'sign-in');
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -29,7 +52,8 @@ async function signIn(page, username) {
 }
 
 test('a wrong password is refused with the same message as an unknown user', async () => {
-  const page = await browser.newPage();
+  const context = await browser.newContext();
+  const page = await context.newPage();
   for (const username of ['demo-admin', 'nobody-at-all']) {
     await page.goto(`${base}/sign-in`);
     await page.getByLabel('Username').fill(username);
@@ -37,7 +61,8 @@ test('a wrong password is refused with the same message as an unknown user', asy
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByText('The username or password is not right.').waitFor();
   }
-  await page.close();
+  await check(page, 'sign-in-refused');
+  await context.close();
 });
 
 test('an administrator signs in, sees the demo banner, and adds an account', async () => {
@@ -48,21 +73,32 @@ test('an administrator signs in, sees the demo banner, and adds an account', asy
   const cookies = await context.cookies();
   assert.ok(cookies.some((c) => c.name === '__Host-alliance' && c.httpOnly && c.secure));
 
+  await check(page, 'home-signed-in');
   await page.getByRole('link', { name: 'Staff accounts' }).click();
   await page.getByRole('cell', { name: 'demo-therapist-1' }).waitFor();
+  await check(page, 'staff-accounts');
   await page.getByRole('link', { name: 'Add an account' }).click();
+  await check(page, 'add-account');
   await page.getByLabel('Username').fill('new.counsellor');
   await page.getByLabel('First password').fill('short');
   await page.getByLabel('Name', { exact: true }).fill('Nia Counsellor');
   await page.getByLabel('Therapist').check();
   await page.getByRole('button', { name: 'Add the account' }).click();
   await page.getByRole('heading', { name: 'There is a problem' }).waitFor();
+  await check(page, 'add-account-errors');
   assert.equal(await page.getByLabel('Username').inputValue(), 'new.counsellor', 'nothing typed is lost');
 
   await page.getByLabel('First password').fill('copper heather lagoon');
   await page.getByRole('button', { name: 'Add the account' }).click();
   await page.getByText('The account was created.').waitFor();
   await page.getByRole('heading', { name: 'Nia Counsellor' }).waitFor();
+  await check(page, 'account-created');
+  await page.getByRole('link', { name: 'Service' }).click();
+  await check(page, 'service');
+  await page.getByRole('link', { name: 'Your account' }).click();
+  await check(page, 'your-account');
+  await page.getByRole('link', { name: 'About' }).click();
+  await check(page, 'about');
   await context.close();
 });
 
@@ -73,6 +109,7 @@ test('the hide-screen key blanks the page and brings it back', async () => {
   await page.getByRole('button', { name: 'Hide screen' }).click();
   await page.getByText('The screen is hidden.').waitFor();
   assert.equal(await page.title(), 'Alliance');
+  await check(page, 'screen-hidden');
   await page.getByRole('button', { name: 'Show the screen' }).click();
   await page.keyboard.press('Escape');
   await page.keyboard.press('Escape');
@@ -88,5 +125,20 @@ test('signing out ends the session', async () => {
   await page.waitForURL(/\/sign-in/);
   await page.goto(`${base}/account`);
   await page.waitForURL(/\/sign-in\?next=/);
+  await context.close();
+});
+
+test('the accessibility check itself finds a known violation', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${base}/about`);
+  // An image without a text alternative, added to the page: axe must object.
+  await page.evaluate(() => {
+    const img = document.createElement('img');
+    img.src = '/static/none.png';
+    document.querySelector('main').append(img);
+  });
+  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa']).analyze();
+  assert.ok(results.violations.some((v) => v.id === 'image-alt'), 'axe missed a missing alt text');
   await context.close();
 });
