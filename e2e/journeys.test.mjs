@@ -3,39 +3,15 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { check, launch } from './support.mjs';
 
 const base = process.env.ALLIANCE_URL;
 const password = process.env.ALLIANCE_DEMO_PASSWORD;
-const out = process.env.ALLIANCE_E2E_OUT ?? 'e2e/output';
-mkdirSync(out, { recursive: true });
 let browser;
-let step = 0;
-const report = [];
-
-// Every page a journey reaches: a screenshot, its HTML, and axe-core's WCAG 2.2 A and AA
-// checks, which must find nothing.
-async function check(page, name) {
-  step += 1;
-  const stem = join(out, `${String(step).padStart(3, '0')}-${name}`);
-  await page.screenshot({ path: `${stem}.png`, fullPage: true });
-  writeFileSync(`${stem}.html`, await page.content());
-  const results = await new AxeBuilder({ page })
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'])
-    .analyze();
-  report.push({ step, name, url: page.url(), violations: results.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')) })) });
-  writeFileSync(join(out, 'accessibility.json'), JSON.stringify(report, null, 2));
-  assert.deepEqual(results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), [], `accessibility of ${name}`);
-}
 
 before(async () => {
   assert.ok(base && password, 'run through e2e/run, which starts the server');
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launch(chromium);
 });
 
 after(async () => {
