@@ -138,9 +138,7 @@ impl_for_both_engines!(AccountStore {
     ) -> Result<User, StoreError> {
         let mut tx = self.pool.begin_with(<DB as Engine>::BEGIN_WRITE).await.map_err(map_error)?;
         Self::insert_user_sql(&mut tx, user, now).await?;
-        let head = Self::append_audit_sql(&mut tx, audit).await?;
-        tx.commit().await.map_err(map_error)?;
-        self.witness(head)?;
+        self.commit_audited(tx, audit).await?;
         self.user(user.id).await?.ok_or(StoreError::NotFound)
     }
 
@@ -187,9 +185,7 @@ impl_for_both_engines!(AccountStore {
             .map_err(map_error)?;
         }
         Self::insert_user_sql(&mut tx, user, now).await?;
-        let head = Self::append_audit_sql(&mut tx, audit).await?;
-        tx.commit().await.map_err(map_error)?;
-        self.witness(head)?;
+        self.commit_audited(tx, audit).await?;
         self.user(user.id).await?.ok_or(StoreError::NotFound)
     }
 
@@ -324,9 +320,7 @@ impl_for_both_engines!(AccountStore {
             }
             Self::end_sessions_and_tokens(&mut tx, id, "role change", now).await?;
         }
-        let head = Self::append_audit_sql(&mut tx, audit).await?;
-        tx.commit().await.map_err(map_error)?;
-        self.witness(head)?;
+        self.commit_audited(tx, audit).await?;
         self.user(id).await?.ok_or(StoreError::NotFound)
     }
 
@@ -356,9 +350,7 @@ impl_for_both_engines!(AccountStore {
         if !active {
             Self::end_sessions_and_tokens(&mut tx, id, "deactivated", now).await?;
         }
-        let head = Self::append_audit_sql(&mut tx, audit).await?;
-        tx.commit().await.map_err(map_error)?;
-        self.witness(head)?;
+        self.commit_audited(tx, audit).await?;
         self.user(id).await?.ok_or(StoreError::NotFound)
     }
 
@@ -383,9 +375,7 @@ impl_for_both_engines!(AccountStore {
             return Err(StoreError::NotFound);
         }
         Self::end_sessions_and_tokens(&mut tx, id, "password change", now).await?;
-        let head = Self::append_audit_sql(&mut tx, audit).await?;
-        tx.commit().await.map_err(map_error)?;
-        self.witness(head)?;
+        self.commit_audited(tx, audit).await?;
         self.user(id).await?.ok_or(StoreError::NotFound)
     }
 
@@ -427,9 +417,7 @@ impl_for_both_engines!(AccountStore {
         if sealed_secret.is_none() {
             Self::end_sessions_and_tokens(&mut tx, id, "second factor reset", now).await?;
         }
-        let head = Self::append_audit_sql(&mut tx, audit).await?;
-        tx.commit().await.map_err(map_error)?;
-        self.witness(head)?;
+        self.commit_audited(tx, audit).await?;
         self.user(id).await?.ok_or(StoreError::NotFound)
     }
 
@@ -490,9 +478,7 @@ impl_for_both_engines!(AccountStore {
             .await
             .map_err(map_error)?;
         }
-        let head = Self::append_audit_sql(&mut tx, audit).await?;
-        tx.commit().await.map_err(map_error)?;
-        self.witness(head)?;
+        self.commit_audited(tx, audit).await?;
         Ok(())
     }
 

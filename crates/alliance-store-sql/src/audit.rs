@@ -149,6 +149,18 @@ impl_for_both_engines!(helpers {
         Ok(head)
     }
 
+    /// Appends `audit` to the change in `tx` and commits both; then the witness (if any)
+    /// learns the new head. Every audited write ends here.
+    pub(crate) async fn commit_audited(
+        &self,
+        mut tx: sqlx::Transaction<'static, DB>,
+        audit: &AuditBatch<'_>,
+    ) -> Result<(), StoreError> {
+        let head = Self::append_audit_sql(&mut tx, audit).await?;
+        tx.commit().await.map_err(map_error)?;
+        self.witness(head)
+    }
+
     /// After a commit that appended: the witness (if any) learns the new head.
     pub(crate) fn witness(&self, head: Head) -> Result<(), StoreError> {
         match &self.witness {

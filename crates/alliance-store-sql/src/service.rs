@@ -39,9 +39,7 @@ impl_for_both_engines!(ServiceStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(map_error)?;
-        let head = Self::append_audit_sql(&mut tx, audit).await?;
-        tx.commit().await.map_err(map_error)?;
-        self.witness(head)?;
+        self.commit_audited(tx, audit).await?;
         row.try_into()
     }
 
@@ -72,9 +70,7 @@ impl_for_both_engines!(ServiceStore {
                     .map_err(map_error)?;
             return Err(stale_or_missing(current.map(|v| v.version)));
         };
-        let head = Self::append_audit_sql(&mut tx, audit).await?;
-        tx.commit().await.map_err(map_error)?;
-        self.witness(head)?;
+        self.commit_audited(tx, audit).await?;
         row.try_into()
     }
 });

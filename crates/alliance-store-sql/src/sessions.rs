@@ -42,9 +42,7 @@ impl_for_both_engines!(SessionStore {
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin_with(<DB as Engine>::BEGIN_WRITE).await.map_err(map_error)?;
         Self::insert_session_sql(&mut tx, session).await?;
-        let head = Self::append_audit_sql(&mut tx, audit).await?;
-        tx.commit().await.map_err(map_error)?;
-        self.witness(head)?;
+        self.commit_audited(tx, audit).await?;
         Ok(())
     }
 
@@ -94,9 +92,7 @@ impl_for_both_engines!(SessionStore {
             return Err(StoreError::NotFound);
         }
         Self::insert_session_sql(&mut tx, new).await?;
-        let head = Self::append_audit_sql(&mut tx, audit).await?;
-        tx.commit().await.map_err(map_error)?;
-        self.witness(head)?;
+        self.commit_audited(tx, audit).await?;
         Ok(())
     }
 
@@ -121,9 +117,7 @@ impl_for_both_engines!(SessionStore {
             // Already ended (by another request): nothing happened, nothing to record.
             return Ok(());
         }
-        let head = Self::append_audit_sql(&mut tx, audit).await?;
-        tx.commit().await.map_err(map_error)?;
-        self.witness(head)?;
+        self.commit_audited(tx, audit).await?;
         Ok(())
     }
 
@@ -144,9 +138,7 @@ impl_for_both_engines!(SessionStore {
         .execute(&mut *tx)
         .await
         .map_err(map_error)?;
-        let head = Self::append_audit_sql(&mut tx, audit).await?;
-        tx.commit().await.map_err(map_error)?;
-        self.witness(head)?;
+        self.commit_audited(tx, audit).await?;
         Ok(<DB as crate::Engine>::rows_affected(&ended))
     }
 

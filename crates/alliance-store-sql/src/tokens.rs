@@ -29,9 +29,7 @@ impl_for_both_engines!(TokenStore {
         .execute(&mut *tx)
         .await
         .map_err(map_error)?;
-        let head = Self::append_audit_sql(&mut tx, audit).await?;
-        tx.commit().await.map_err(map_error)?;
-        self.witness(head)?;
+        self.commit_audited(tx, audit).await?;
         Ok(())
     }
 
@@ -83,9 +81,7 @@ impl_for_both_engines!(TokenStore {
         if <DB as crate::Engine>::rows_affected(&revoked) != 1 {
             return Ok(false);
         }
-        let head = Self::append_audit_sql(&mut tx, audit).await?;
-        tx.commit().await.map_err(map_error)?;
-        self.witness(head)?;
+        self.commit_audited(tx, audit).await?;
         Ok(true)
     }
 
