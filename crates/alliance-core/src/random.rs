@@ -3,15 +3,6 @@
 pub trait Random: Send + Sync {
     /// Fills `buf` with unpredictable bytes.
     fn fill(&self, buf: &mut [u8]);
-
-    fn bytes<const N: usize>(&self) -> [u8; N]
-    where
-        Self: Sized,
-    {
-        let mut out = [0u8; N];
-        self.fill(&mut out);
-        out
-    }
 }
 
 /// `N` random bytes from any source (also through `dyn Random`).

@@ -133,7 +133,7 @@ pub async fn finish(State(state): State<AppState>, mut request: Request, next: N
         .and_then(|v| v.to_str().ok())
         .is_some_and(|t| t.starts_with("text/html") || t.contains("json"));
     if let Some(failure) = failure {
-        response = render_failure(failure, api, &id, &state);
+        response = render_failure(failure, api, &id);
     } else if (status.is_client_error() || status.is_server_error()) && !rendered {
         // An error from the framework itself (405, 413, 408, a panic's 500): rendered the
         // same way as ours, whatever body it came with.
@@ -146,7 +146,7 @@ pub async fn finish(State(state): State<AppState>, mut request: Request, next: N
             }
         };
         let allow = response.headers().get(header::ALLOW).cloned();
-        response = render_failure(failure, api, &id, &state);
+        response = render_failure(failure, api, &id);
         if let Some(allow) = allow {
             response.headers_mut().insert(header::ALLOW, allow);
         }
@@ -167,7 +167,7 @@ struct ErrorPage<'a> {
     request_id: &'a str,
 }
 
-fn render_failure(failure: Failure, api: bool, id: &RequestId, _state: &AppState) -> Response {
+fn render_failure(failure: Failure, api: bool, id: &RequestId) -> Response {
     match failure {
         Failure::Api(mut problem) => {
             problem.request_id = Some(id.0.clone());
