@@ -173,6 +173,30 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The bytes of [`hex`]'s text; `None` for anything that is not whole hexadecimal bytes.
+pub fn from_hex(text: &str) -> Option<Vec<u8>> {
+    // Checked first: `from_str_radix` alone would also take a sign ("+1").
+    if !text.len().is_multiple_of(2) || !text.chars().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
+        .collect()
+}
+
+/// The password rules for one person: their username and name count as guessable too.
+pub fn check_password_for(
+    password: &str,
+    username: &str,
+    display_name: &str,
+) -> Result<(), String> {
+    let name = display_name.to_lowercase();
+    let mut context: Vec<&str> = vec![username, "alliance", "therapy"];
+    context.extend(name.split_whitespace());
+    check_password(password, &context)
+}
+
 /// Ten recovery codes, each 10 characters in two groups (`k7m2p-9xq4t`), from an alphabet
 /// without look-alike characters.
 pub fn recovery_codes(random: &[u8]) -> Vec<String> {
@@ -310,6 +334,7 @@ mod tests {
             );
         }
         assert!(check_password("samokafor2026", &["samokafor"]).is_err());
+        assert!(check_password_for("okaforsamuel1", "sam", "Samuel Okafor").is_err());
         assert!(check_password("lantern orchard pebble", &[]).is_ok());
         assert!(check_password(&"x".repeat(300), &[]).is_err());
     }
@@ -383,6 +408,10 @@ mod tests {
                 .all(|c| c.len() == 11 && c.as_bytes()[5] == b'-')
         );
         assert_eq!(normalise_recovery_code(" K7M2P 9XQ4T "), "k7m2p-9xq4t");
+        assert_eq!(from_hex(&hex(&[0, 171, 255])), Some(vec![0, 171, 255]));
+        for bad in ["abc", "zz", "+1", "é1"] {
+            assert_eq!(from_hex(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -237,10 +237,12 @@ impl Alliance {
         )
         .await?;
         let target = self.store.user(id).await?.ok_or(AppError::NotFound)?;
-        let mut context: Vec<&str> = vec![target.username.as_str(), "alliance", "therapy"];
-        context.extend(target.display_name.split_whitespace());
-        alliance_core::auth::check_password(new, &context)
-            .map_err(|m| Invalid::field("password", m))?;
+        alliance_core::auth::check_password_for(
+            new,
+            target.username.as_str(),
+            &target.display_name,
+        )
+        .map_err(|m| Invalid::field("password", m))?;
         let hash = self.hash_password(new).await?;
         let events = vec![event(
             audit::Action::PasswordReset,

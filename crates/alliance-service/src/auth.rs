@@ -6,7 +6,7 @@ use crate::error::{AppError, AppResult};
 use crate::store::{NewUser, ResumeDraft, SessionRecord, TokenRecord};
 use alliance_core::audit::{self, Event, Origin};
 use alliance_core::auth::{
-    self, TokenScope, check_password, hex, new_secret, normalise_recovery_code, password,
+    self, TokenScope, check_password_for, hex, new_secret, normalise_recovery_code, password,
     recovery_codes, secret_hash, totp,
 };
 use alliance_core::crypto::SealedAt;
@@ -600,7 +600,10 @@ impl Alliance {
                 Err("Your current password is not right".to_owned())
             },
         );
-        v.check("new_password", self.check_new_password(new, &actor.user));
+        v.check(
+            "new_password",
+            check_password_for(new, actor.user.username.as_str(), &actor.user.display_name),
+        );
         v.finish()?;
         let hash = self.hash_password(new).await?;
         let id = Some(actor.user.id.to_string());
@@ -619,13 +622,6 @@ impl Alliance {
             )
             .await?;
         Ok(())
-    }
-
-    fn check_new_password(&self, new: &str, user: &User) -> Result<(), String> {
-        let display = user.display_name.to_lowercase();
-        let mut context: Vec<&str> = vec![user.username.as_str(), "alliance", "therapy"];
-        context.extend(display.split_whitespace());
-        check_password(new, &context)
     }
 
     pub(crate) async fn hash_password(&self, password_typed: &str) -> AppResult<String> {
@@ -933,9 +929,7 @@ fn parse_account(account: &AccountRequest<'_>) -> Result<(Username, UserDetails)
     )
     .map_err(|e| errors.extend(e.errors))
     .ok();
-    let mut context: Vec<&str> = vec![account.username, "alliance", "therapy"];
-    context.extend(account.display_name.split_whitespace());
-    if let Err(m) = check_password(account.password, &context) {
+    if let Err(m) = check_password_for(account.password, account.username, account.display_name) {
         errors.push(alliance_core::FieldError::new("password", m));
     }
     match (username, details) {

@@ -80,14 +80,7 @@ impl Witness {
 }
 
 fn parse_mac(hex: &str) -> Option<[u8; 32]> {
-    if hex.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(hex.get(i * 2..i * 2 + 2)?, 16).ok()?;
-    }
-    Some(out)
+    alliance_core::auth::from_hex(hex)?.try_into().ok()
 }
 
 pub(crate) fn head_of(row: HeadRow) -> Result<Head, StoreError> {

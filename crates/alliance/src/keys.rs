@@ -5,6 +5,7 @@
 //! one data keys are being moved to. Processes look keys up by version, reading the files
 //! when they meet a version they have not seen, so a rotation needs no downtime.
 
+use alliance_core::auth::from_hex;
 use alliance_core::crypto::{MasterKey, recovery};
 use alliance_core::random::{Random, random_bytes};
 use alliance_service::keys::{KeyError, MasterKeys};
@@ -46,13 +47,9 @@ fn parse(text: &str) -> anyhow::Result<(u32, MasterKey)> {
         }
         None => (1, text),
     };
-    if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-        bail!("expected 64 hexadecimal characters");
-    }
-    let mut bytes = [0u8; 32];
-    for (i, byte) in bytes.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&hex[i * 2..i * 2 + 2], 16)?;
-    }
+    let bytes: [u8; 32] = from_hex(hex)
+        .and_then(|b| b.try_into().ok())
+        .context("expected 64 hexadecimal characters")?;
     Ok((version, MasterKey::from_bytes(bytes)))
 }
 
@@ -210,13 +207,7 @@ pub fn import_recovery(export: &Path, passphrase: &str, path: &Path) -> anyhow::
 }
 
 fn unhex(text: &str) -> anyhow::Result<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        bail!("damaged hexadecimal");
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).map_err(anyhow::Error::from))
-        .collect()
+    from_hex(text).context("damaged hexadecimal")
 }
 
 #[cfg(test)]
