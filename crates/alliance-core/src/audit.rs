@@ -61,6 +61,22 @@ pub enum Action {
     ServiceCreated,
     ServiceUpdated,
     DemoGenerated,
+    SiteCreated,
+    SiteUpdated,
+    RoomCreated,
+    RoomUpdated,
+    ChildCreated,
+    ChildUpdated,
+    ChildRead,
+    ChildrenListed,
+    CarerAdded,
+    CarerUpdated,
+    CaseOpened,
+    CaseUpdated,
+    CaseClosed,
+    CaseTeamChanged,
+    CaseTransferred,
+    OutboundChecked,
     /// Something was asked for and refused.
     Denied,
     /// The chain was continued from a restored backup.
@@ -68,7 +84,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 26] = [
+    pub const ALL: [Action; 42] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignInThrottled,
@@ -93,6 +109,22 @@ impl Action {
         Action::ServiceCreated,
         Action::ServiceUpdated,
         Action::DemoGenerated,
+        Action::SiteCreated,
+        Action::SiteUpdated,
+        Action::RoomCreated,
+        Action::RoomUpdated,
+        Action::ChildCreated,
+        Action::ChildUpdated,
+        Action::ChildRead,
+        Action::ChildrenListed,
+        Action::CarerAdded,
+        Action::CarerUpdated,
+        Action::CaseOpened,
+        Action::CaseUpdated,
+        Action::CaseClosed,
+        Action::CaseTeamChanged,
+        Action::CaseTransferred,
+        Action::OutboundChecked,
         Action::Denied,
         Action::RestoreCheckpoint,
     ];
@@ -123,6 +155,22 @@ impl Action {
             Action::ServiceCreated => "service.created",
             Action::ServiceUpdated => "service.updated",
             Action::DemoGenerated => "demo.generated",
+            Action::SiteCreated => "site.created",
+            Action::SiteUpdated => "site.updated",
+            Action::RoomCreated => "room.created",
+            Action::RoomUpdated => "room.updated",
+            Action::ChildCreated => "child.created",
+            Action::ChildUpdated => "child.updated",
+            Action::ChildRead => "child.read",
+            Action::ChildrenListed => "child.listed",
+            Action::CarerAdded => "carer.added",
+            Action::CarerUpdated => "carer.updated",
+            Action::CaseOpened => "case.opened",
+            Action::CaseUpdated => "case.updated",
+            Action::CaseClosed => "case.closed",
+            Action::CaseTeamChanged => "case.team-changed",
+            Action::CaseTransferred => "case.transferred",
+            Action::OutboundChecked => "outbound.checked",
             Action::Denied => "denied",
             Action::RestoreCheckpoint => "restore.checkpoint",
         }
@@ -175,6 +223,13 @@ impl Event {
             category: Category::General,
             detail: None,
         }
+    }
+
+    /// Names the child the record belongs to, so the child's audit page finds it.
+    #[must_use]
+    pub fn for_child(mut self, child_id: impl std::fmt::Display) -> Self {
+        self.child_id = Some(child_id.to_string());
+        self
     }
 
     #[must_use]

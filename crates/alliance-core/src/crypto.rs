@@ -84,13 +84,17 @@ impl std::fmt::Debug for Sealed {
 /// destroyed (its key deleted) while the others stay readable (policy section 5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RecordClass {
+    /// Who the child is: identity, identifiers, carers, address. Kept as long as any other
+    /// class of the child's record is kept.
+    Identity,
     Clinical,
     ProcessNotes,
     Safeguarding,
 }
 
 impl RecordClass {
-    pub const ALL: [RecordClass; 3] = [
+    pub const ALL: [RecordClass; 4] = [
+        RecordClass::Identity,
         RecordClass::Clinical,
         RecordClass::ProcessNotes,
         RecordClass::Safeguarding,
@@ -98,6 +102,7 @@ impl RecordClass {
 
     pub fn code(self) -> &'static str {
         match self {
+            RecordClass::Identity => "identity",
             RecordClass::Clinical => "clinical",
             RecordClass::ProcessNotes => "process-notes",
             RecordClass::Safeguarding => "safeguarding",
@@ -288,6 +293,18 @@ pub enum SealError {
 }
 
 impl SealingKey {
+    /// A keyed hash of an identifier (an NHS number, a UPN), so storage can find duplicates
+    /// and look a child up without holding the identifier readably. Hex, lower case.
+    pub fn lookup_hash(&self, kind: &str, value: &str) -> String {
+        use hmac::{Hmac, KeyInit, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(self.key.as_slice())
+            .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+        mac.update(&(kind.len() as u32).to_be_bytes());
+        mac.update(kind.as_bytes());
+        mac.update(value.as_bytes());
+        crate::auth::hex(&mac.finalize().into_bytes())
+    }
+
     /// The raw key, for re-wrapping it and for keyed hashing.
     pub fn expose_bytes(&self) -> &[u8; 32] {
         &self.key

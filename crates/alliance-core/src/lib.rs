@@ -5,12 +5,17 @@
 //! caller passes in; randomness arrives as an argument. Anything that must decide who may see
 //! what decides it here, so the rule can be tested without a server.
 
+pub mod access;
 pub mod audit;
 pub mod auth;
+pub mod cases;
+pub mod children;
 pub mod clock;
 pub mod crypto;
+pub mod directory;
 pub mod error;
 pub mod identity;
+pub mod outbound;
 pub mod paging;
 pub mod policy;
 pub mod random;

@@ -13,6 +13,10 @@ pub enum Action {
     ManageUsers,
     /// Change the service's own details and configuration.
     ManageService,
+    /// Add and change sites and rooms.
+    ManageDirectory,
+    /// Add a child to the service, and open a case for them (intake).
+    RegisterChildren,
 }
 
 /// The decision, with the reason kept for the refusal message shown to staff.
@@ -34,7 +38,10 @@ pub fn decide(user: &User, action: Action) -> Decision {
     }
     match action {
         Action::ReadDirectory => Decision::Allow,
-        Action::ManageUsers | Action::ManageService => {
+        Action::ManageUsers
+        | Action::ManageService
+        | Action::ManageDirectory
+        | Action::RegisterChildren => {
             if user.has_role(Role::Administrator) {
                 Decision::Allow
             } else {
@@ -92,12 +99,18 @@ mod tests {
                 role == Role::Administrator,
                 "{role:?}"
             );
-            let decision = decide(&user(&[role], true), Action::ManageService);
-            assert_eq!(
-                decision.is_allowed(),
-                role == Role::Administrator,
-                "{role:?}"
-            );
+            for action in [
+                Action::ManageService,
+                Action::ManageDirectory,
+                Action::RegisterChildren,
+            ] {
+                let decision = decide(&user(&[role], true), action);
+                assert_eq!(
+                    decision.is_allowed(),
+                    role == Role::Administrator,
+                    "{role:?} {action:?}"
+                );
+            }
             assert!(decide(&user(&[role], true), Action::ReadDirectory).is_allowed());
         }
     }
