@@ -290,11 +290,15 @@ impl Alliance {
     }
 
     /// Names the therapists a supervisor supervises.
+    /// Names the therapists a supervisor supervises, and for which of them the supervisor
+    /// sees children's names (named access, policy section 1); the rest by initials and case
+    /// number. The change is audited.
     pub async fn set_supervisees(
         &self,
         actor: &Actor,
         supervisor: UserId,
         supervisees: &[UserId],
+        named: &[UserId],
     ) -> AppResult<()> {
         self.require(
             actor,
@@ -324,6 +328,17 @@ impl Alliance {
                 );
             }
         }
+        if named.iter().any(|n| !supervisees.contains(n)) {
+            return Err(Invalid::field(
+                "named",
+                "Named access is for people this supervisor supervises",
+            )
+            .into());
+        }
+        let links: Vec<(UserId, bool)> = supervisees
+            .iter()
+            .map(|id| (*id, named.contains(id)))
+            .collect();
         let events = vec![event(
             audit::Action::SuperviseesChanged,
             actor,
@@ -334,7 +349,7 @@ impl Alliance {
             .store
             .set_supervisees(
                 supervisor,
-                supervisees,
+                &links,
                 self.clock.now(),
                 &self.audit_batch(&actor.origin, events),
             )
@@ -342,6 +357,20 @@ impl Alliance {
     }
 
     pub async fn supervisees(&self, actor: &Actor, supervisor: UserId) -> AppResult<Vec<UserId>> {
+        Ok(self
+            .supervision_of(actor, supervisor)
+            .await?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect())
+    }
+
+    /// Whom a supervisor supervises, each with whether named access is enabled.
+    pub async fn supervision_of(
+        &self,
+        actor: &Actor,
+        supervisor: UserId,
+    ) -> AppResult<Vec<(UserId, bool)>> {
         self.require(
             actor,
             Action::ReadDirectory,
@@ -350,7 +379,7 @@ impl Alliance {
             Some(supervisor.to_string()),
         )
         .await?;
-        Ok(self.store.supervisees(supervisor).await?)
+        Ok(self.store.supervision_links(supervisor).await?)
     }
 
     /// Changes the service's name or nation.
@@ -368,6 +397,29 @@ impl Alliance {
             None,
         )
         .await?;
+        if self.store.service_profile().await?.is_none() {
+            // A first administrator made on the command line finds no service yet: their
+            // first save on the Service page creates it.
+            let events = vec![event(
+                audit::Action::ServiceCreated,
+                actor,
+                "service",
+                Some("1".to_owned()),
+            )];
+            return match self
+                .store
+                .create_service_profile(
+                    &details,
+                    false,
+                    self.clock.now(),
+                    &self.audit_batch(&actor.origin, events),
+                )
+                .await
+            {
+                Err(crate::StoreError::Conflict(_)) => Err(AppError::Stale(expected)),
+                other => Ok(other?),
+            };
+        }
         let events = vec![event(
             audit::Action::ServiceUpdated,
             actor,

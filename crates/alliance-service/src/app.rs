@@ -13,6 +13,8 @@ use std::sync::Arc;
 pub(crate) const AUDIT_CHAIN: &str = "audit-chain";
 pub(crate) const TOTP: &str = "totp";
 pub(crate) const KEPT_FORMS: &str = "kept-forms";
+/// The key of the keyed hashes that find a child by NHS number or UPN.
+pub(crate) const CHILD_LOOKUP: &str = "child-lookup";
 
 /// Settings the use-cases follow (service configuration; the policy's defaults otherwise).
 #[derive(Debug, Clone, Copy, Default)]
@@ -61,6 +63,19 @@ impl Alliance {
             chain_key,
             settings,
         })
+    }
+
+    /// A new record id: time-ordered (UUIDv7), so ids sort roughly by creation.
+    pub(crate) fn new_id(&self) -> uuid::Uuid {
+        uuid::Uuid::now_v7()
+    }
+
+    /// Today's date in Europe/London, where the service's days begin and end.
+    pub fn today(&self) -> jiff::civil::Date {
+        self.clock
+            .now()
+            .to_zoned_datetime(alliance_core::uk::london())
+            .date()
     }
 
     pub fn keys(&self) -> &KeyRing {

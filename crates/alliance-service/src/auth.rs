@@ -122,7 +122,7 @@ fn service_key(purpose: &str) -> alliance_core::crypto::KeyOwner {
 }
 
 fn key_error(e: crate::keys::KeyError) -> AppError {
-    AppError::Store(crate::StoreError::Other(e.to_string()))
+    e.into()
 }
 
 fn sealed_totp_at(user: UserId) -> (String, &'static str, &'static str) {

@@ -40,3 +40,11 @@ impl From<StoreError> for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+impl From<crate::keys::KeyError> for AppError {
+    /// A key that is missing, destroyed or wrong is a storage fault to the caller: it is
+    /// logged by the front end and answered without detail.
+    fn from(err: crate::keys::KeyError) -> Self {
+        AppError::Store(StoreError::Other(err.to_string()))
+    }
+}

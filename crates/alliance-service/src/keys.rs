@@ -27,6 +27,10 @@ pub struct WrappedKey {
 pub trait KeyStore: Send + Sync + 'static {
     async fn wrapped_key(&self, owner: &KeyOwner) -> Result<Option<WrappedKey>, StoreError>;
 
+    /// The keys of many owners at once (for a list of children); owners without a key are
+    /// left out.
+    async fn wrapped_keys(&self, owners: &[KeyOwner]) -> Result<Vec<WrappedKey>, StoreError>;
+
     /// Stores a new key unless one exists for its owner; returns the one stored (another
     /// process may have won the race).
     async fn insert_key(&self, key: &WrappedKey, now: Timestamp) -> Result<WrappedKey, StoreError>;
@@ -140,6 +144,36 @@ impl KeyRing {
                 &stored.wrapped,
             )
             .map_err(|_| KeyError::WrongMaster)
+    }
+
+    /// The data keys of many owners in one round trip to the key store; an owner with no
+    /// key yet, or a destroyed one, is left out (what it sealed cannot be opened).
+    pub async fn existing_data_keys(
+        &self,
+        owners: &[KeyOwner],
+    ) -> Result<std::collections::HashMap<KeyOwner, SealingKey>, KeyError> {
+        let mut keys = std::collections::HashMap::with_capacity(owners.len());
+        for stored in self.store.wrapped_keys(owners).await? {
+            if stored.destroyed {
+                continue;
+            }
+            let master = self.masters.version(stored.master_version)?;
+            let key = master
+                .unwrap_key(
+                    stored.master_version,
+                    &stored.owner,
+                    stored.key_version,
+                    &stored.wrapped,
+                )
+                .map_err(|_| KeyError::WrongMaster)?;
+            keys.insert(stored.owner, key);
+        }
+        Ok(keys)
+    }
+
+    /// Seals with a key already in hand (from [`KeyRing::existing_data_keys`]).
+    pub fn seal_with(&self, key: &SealingKey, plaintext: &[u8], at: SealedAt<'_>) -> Sealed {
+        key.seal(plaintext, at, random_bytes(self.random.as_ref()))
     }
 
     pub async fn seal(

@@ -8,8 +8,10 @@ pub mod accounts;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod children;
 pub mod clock;
 pub mod demo;
+pub mod directory;
 pub mod error;
 pub mod keys;
 pub mod store;
@@ -19,8 +21,9 @@ pub use auth::{AccountRequest, Actor, NextStep, SessionState, Via};
 pub use clock::{OsRandom, SystemClock};
 pub use error::{AppError, AppResult};
 pub use store::{
-    AccountStore, AuditBatch, AuditStore, ColumnInventory, Credentials, DatabaseKind,
-    FailureCounts, ForeignKeyInventory, NewUser, ResumeDraft, SchemaInventory, SchemaStatus,
-    ServiceStore, SessionRecord, SessionStore, Store, StoreError, SystemStore, TableInventory,
-    TokenRecord, TokenStore, UserFilter,
+    AccountStore, AuditBatch, AuditStore, ChildListing, ChildLookups, ChildSelection, ChildStore,
+    ColumnInventory, Credentials, DatabaseKind, DirectoryStore, FailureCounts, ForeignKeyInventory,
+    NewCase, NewUser, ReasonUpdate, ResumeDraft, SchemaInventory, SchemaStatus, ServiceStore,
+    SessionRecord, SessionStore, Store, StoreError, StoredCarer, StoredCase, StoredChild,
+    SystemStore, TableInventory, TeamChange, TokenRecord, TokenStore, UserFilter,
 };

@@ -5,11 +5,15 @@
 
 use alliance_core::audit::{self, ChainKey};
 use alliance_core::auth::TokenScope;
+use alliance_core::cases::{Case, CaseDetails, CaseId, Closure, Membership, MembershipId};
+use alliance_core::children::{CarerId, ChildId};
 use alliance_core::crypto::Sealed;
+use alliance_core::directory::{Room, RoomDetails, RoomId, Site, SiteDetails, SiteId};
 use alliance_core::identity::{Role, User, UserDetails, UserId, Username};
 use alliance_core::{Page, PageRequest, ServiceProfile, Version, service::ServiceDetails};
 use async_trait::async_trait;
 use jiff::Timestamp;
+use jiff::civil::Date;
 use uuid::Uuid;
 
 /// Which database engine holds the data.
@@ -66,12 +70,26 @@ pub enum StoreError {
 
 /// Everything Alliance stores, one trait per area so each area's implementation stands alone.
 pub trait Store:
-    SystemStore + ServiceStore + AccountStore + SessionStore + TokenStore + AuditStore
+    SystemStore
+    + ServiceStore
+    + AccountStore
+    + SessionStore
+    + TokenStore
+    + AuditStore
+    + DirectoryStore
+    + ChildStore
 {
 }
 
 impl<T> Store for T where
-    T: SystemStore + ServiceStore + AccountStore + SessionStore + TokenStore + AuditStore
+    T: SystemStore
+        + ServiceStore
+        + AccountStore
+        + SessionStore
+        + TokenStore
+        + AuditStore
+        + DirectoryStore
+        + ChildStore
 {
 }
 
@@ -263,10 +281,11 @@ pub trait AccountStore: Send + Sync + 'static {
         now: Timestamp,
     ) -> Result<bool, StoreError>;
 
+    /// Replaces whom `supervisor` supervises; each with whether named access is enabled.
     async fn set_supervisees(
         &self,
         supervisor: UserId,
-        supervisees: &[UserId],
+        supervisees: &[(UserId, bool)],
         now: Timestamp,
         audit: &AuditBatch<'_>,
     ) -> Result<(), StoreError>;
@@ -462,4 +481,251 @@ pub struct ColumnInventory {
     /// One of `text`, `bigint`, `boolean`, `bytes`, `double`.
     pub kind: String,
     pub nullable: bool,
+}
+
+#[async_trait]
+pub trait DirectoryStore: Send + Sync + 'static {
+    /// A [`StoreError::Conflict`] when another site has the name.
+    async fn create_site(
+        &self,
+        id: SiteId,
+        details: &SiteDetails,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<Site, StoreError>;
+
+    async fn update_site(
+        &self,
+        id: SiteId,
+        details: &SiteDetails,
+        active: bool,
+        expected: Version,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<Site, StoreError>;
+
+    async fn site(&self, id: SiteId) -> Result<Option<Site>, StoreError>;
+
+    /// Every site, by name (a service has tens, not thousands).
+    async fn sites(&self) -> Result<Vec<Site>, StoreError>;
+
+    /// A [`StoreError::Conflict`] when the site has a room of that name.
+    async fn create_room(
+        &self,
+        id: RoomId,
+        site: SiteId,
+        details: &RoomDetails,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<Room, StoreError>;
+
+    async fn update_room(
+        &self,
+        id: RoomId,
+        details: &RoomDetails,
+        active: bool,
+        expected: Version,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<Room, StoreError>;
+
+    async fn room(&self, id: RoomId) -> Result<Option<Room>, StoreError>;
+
+    /// Rooms by site name and room name; of one site when `site` is given.
+    async fn rooms(&self, site: Option<SiteId>) -> Result<Vec<Room>, StoreError>;
+}
+
+/// A child's row as storage holds it: the details only sealed (under the child's identity
+/// key, bound to `children.details` and the child's id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredChild {
+    pub id: ChildId,
+    pub sealed_details: Sealed,
+    pub version: Version,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// Keyed hashes of a child's identifiers, so a duplicate NHS number or UPN is found (and a
+/// child found by one) without storing the identifier readably.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChildLookups {
+    pub nhs_number: Option<String>,
+    pub upn: Option<String>,
+}
+
+/// A carer's row: the details sealed under the child's identity key (`carers.details`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCarer {
+    pub id: CarerId,
+    pub child_id: ChildId,
+    pub sealed_details: Sealed,
+    pub active: bool,
+    pub version: Version,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A case's row: dates and codes readable; the referral reason and the closing summary
+/// sealed under the child's clinical key (`cases.referral_reason`, `cases.closing_summary`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCase {
+    pub case: Case,
+    pub sealed_reason: Option<Sealed>,
+    pub sealed_summary: Option<Sealed>,
+}
+
+/// A new case, ready to store. Its number is given by storage.
+#[derive(Debug, Clone)]
+pub struct NewCase {
+    pub id: CaseId,
+    pub child_id: ChildId,
+    pub details: CaseDetails,
+    pub sealed_reason: Option<Sealed>,
+    /// The lead therapist, if one is allocated at once.
+    pub lead: Option<Membership>,
+}
+
+/// What to do with a case's referral reason on an update: an administrator's update keeps
+/// it (they may not see it), the team's sets it.
+#[derive(Debug, Clone)]
+pub enum ReasonUpdate {
+    Keep,
+    Set(Option<Sealed>),
+}
+
+/// A change to a case's team, in one transaction with the case's version check.
+#[derive(Debug, Clone)]
+pub enum TeamChange {
+    Add(Membership),
+    /// Ends a membership on `ends_on` (the first day they are off the team).
+    End {
+        membership: MembershipId,
+        ends_on: Date,
+    },
+    /// Ends the lead's membership and starts the new lead's, the same day.
+    Transfer {
+        from: MembershipId,
+        to: Membership,
+    },
+}
+
+/// Which children a list selects, before the access policy looks at each one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChildSelection {
+    All,
+    /// Children whose newest case has one of `members` on its team on `today`.
+    TeamsOf {
+        members: Vec<UserId>,
+        today: Date,
+    },
+}
+
+/// A child for a list: the row and every case (newest first), to work out each reader's
+/// standing without another round trip.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChildListing {
+    pub child: StoredChild,
+    pub cases: Vec<Case>,
+}
+
+#[async_trait]
+pub trait ChildStore: Send + Sync + 'static {
+    /// A [`StoreError::Conflict`] naming `children_nhs_lookup_key` or `children_upn_lookup_key`
+    /// when a child with that identifier is already recorded.
+    async fn create_child(
+        &self,
+        child: &StoredChild,
+        lookups: &ChildLookups,
+        audit: &AuditBatch<'_>,
+    ) -> Result<StoredChild, StoreError>;
+
+    async fn update_child(
+        &self,
+        id: ChildId,
+        sealed_details: &Sealed,
+        lookups: &ChildLookups,
+        expected: Version,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<StoredChild, StoreError>;
+
+    async fn child(&self, id: ChildId) -> Result<Option<StoredChild>, StoreError>;
+
+    /// The child with this NHS-number or UPN lookup hash, if any.
+    async fn child_by_lookup(&self, lookup: &str) -> Result<Option<ChildId>, StoreError>;
+
+    /// The selected children, each with its cases, in no particular order.
+    async fn children(&self, selection: &ChildSelection) -> Result<Vec<ChildListing>, StoreError>;
+
+    /// Who a supervisor supervises, and whether named access is enabled for each.
+    async fn supervision_links(
+        &self,
+        supervisor: UserId,
+    ) -> Result<Vec<(UserId, bool)>, StoreError>;
+
+    async fn create_carer(
+        &self,
+        carer: &StoredCarer,
+        audit: &AuditBatch<'_>,
+    ) -> Result<StoredCarer, StoreError>;
+
+    async fn update_carer(
+        &self,
+        id: CarerId,
+        sealed_details: &Sealed,
+        active: bool,
+        expected: Version,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<StoredCarer, StoreError>;
+
+    async fn carer(&self, id: CarerId) -> Result<Option<StoredCarer>, StoreError>;
+
+    /// The child's carers, active first, oldest first.
+    async fn carers(&self, child: ChildId) -> Result<Vec<StoredCarer>, StoreError>;
+
+    /// Opens a case with the next case number. A [`StoreError::Conflict`] naming
+    /// `cases_one_open` when the child has an open case already.
+    async fn open_case(
+        &self,
+        case: &NewCase,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<StoredCase, StoreError>;
+
+    async fn update_case(
+        &self,
+        id: CaseId,
+        details: &CaseDetails,
+        reason: &ReasonUpdate,
+        expected: Version,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<StoredCase, StoreError>;
+
+    async fn close_case(
+        &self,
+        id: CaseId,
+        closure: &Closure,
+        sealed_summary: &Sealed,
+        expected: Version,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<StoredCase, StoreError>;
+
+    /// Changes the team and moves the case's version on, if `expected` is still current.
+    async fn change_team(
+        &self,
+        id: CaseId,
+        change: &TeamChange,
+        expected: Version,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<StoredCase, StoreError>;
+
+    async fn case(&self, id: CaseId) -> Result<Option<StoredCase>, StoreError>;
+
+    /// The child's cases, newest first.
+    async fn cases_of(&self, child: ChildId) -> Result<Vec<StoredCase>, StoreError>;
 }

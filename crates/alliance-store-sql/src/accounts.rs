@@ -456,7 +456,7 @@ impl_for_both_engines!(AccountStore {
     async fn set_supervisees(
         &self,
         supervisor: UserId,
-        supervisees: &[UserId],
+        supervisees: &[(UserId, bool)],
         now: Timestamp,
         audit: &AuditBatch<'_>,
     ) -> Result<(), StoreError> {
@@ -466,13 +466,14 @@ impl_for_both_engines!(AccountStore {
             .execute(&mut *tx)
             .await
             .map_err(map_error)?;
-        for supervisee in supervisees {
+        for (supervisee, named) in supervisees {
             sqlx::query(
                 "INSERT INTO supervision (supervisor_id, supervisee_id, named_access, created_at) \
-                 VALUES ($1, $2, FALSE, $3)",
+                 VALUES ($1, $2, $3, $4)",
             )
             .bind(supervisor.to_string())
             .bind(supervisee.to_string())
+            .bind(*named)
             .bind(to_micros(now))
             .execute(&mut *tx)
             .await

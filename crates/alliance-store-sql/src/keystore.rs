@@ -41,6 +41,9 @@ impl TryFrom<KeyRow> for WrappedKey {
 const COLUMNS: &str =
     "SELECT owner, class, key_version, master_version, wrapped, destroyed_at FROM data_keys";
 
+/// At most this many owners (twice as many bound values) in one statement.
+const OWNERS_PER_QUERY: usize = 200;
+
 impl_for_both_engines!(KeyStore {
     async fn wrapped_key(&self, owner: &KeyOwner) -> Result<Option<WrappedKey>, StoreError> {
         let (a, b) = owner.columns();
@@ -51,6 +54,30 @@ impl_for_both_engines!(KeyStore {
             .await
             .map_err(map_error)?;
         row.map(WrappedKey::try_from).transpose()
+    }
+
+    async fn wrapped_keys(&self, owners: &[KeyOwner]) -> Result<Vec<WrappedKey>, StoreError> {
+        // An owner asked for twice is looked up (and returned) once.
+        let mut seen = std::collections::HashSet::new();
+        let owners: Vec<&KeyOwner> = owners.iter().filter(|o| seen.insert(*o)).collect();
+        let mut keys = Vec::new();
+        for chunk in owners.chunks(OWNERS_PER_QUERY) {
+            // `(owner, class) IN (($1, $2), ($3, $4), …)`: only placeholders are spliced in.
+            let pairs: Vec<String> = (0..chunk.len())
+                .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
+                .collect();
+            let sql = format!("{COLUMNS} WHERE (owner, class) IN ({}) ORDER BY owner, class", pairs.join(", "));
+            let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+            for owner in chunk {
+                let (a, b) = owner.columns();
+                query = query.bind(a).bind(b);
+            }
+            let rows: Vec<KeyRow> = query.fetch_all(&self.pool).await.map_err(map_error)?;
+            for row in rows {
+                keys.push(WrappedKey::try_from(row)?);
+            }
+        }
+        Ok(keys)
     }
 
     async fn insert_key(&self, key: &WrappedKey, now: Timestamp) -> Result<WrappedKey, StoreError> {

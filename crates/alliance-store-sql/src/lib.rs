@@ -42,6 +42,14 @@ macro_rules! impl_for_both_engines {
             for<'r> $crate::rows::HeadRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
             for<'r> $crate::rows::AuditRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
             for<'r> $crate::rows::KeyRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::rows::IdRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::rows::SiteRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::rows::RoomRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::rows::ChildRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::rows::CarerRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::rows::CaseRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::rows::MemberRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::rows::SupervisionRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
         {
             $($body)*
         }
@@ -50,6 +58,8 @@ macro_rules! impl_for_both_engines {
 
 mod accounts;
 mod audit;
+mod children;
+mod directory;
 mod keystore;
 #[doc(hidden)]
 pub mod rows; // public only because the bounds of the Store impls name its types
@@ -166,6 +176,31 @@ pub fn map_error(err: sqlx::Error) -> StoreError {
         sqlx::Error::PoolClosed => StoreError::Unavailable("the pool is closed".to_owned()),
         other => StoreError::Other(other.to_string()),
     }
+}
+
+/// Like [`map_error`], and names the unique constraints that SQLite reports only by their
+/// columns (`UNIQUE constraint failed: cases.child_id`, whether a constraint or a unique index
+/// was broken): `names` pairs such column lists with the name PostgreSQL reports, so a
+/// conflict reads the same on both engines.
+pub(crate) fn map_error_named(err: sqlx::Error, names: &[(&str, &str)]) -> StoreError {
+    if let sqlx::Error::Database(db) = &err
+        && db.is_unique_violation()
+        && db.constraint().is_none()
+        && let Some(columns) = db.message().strip_prefix("UNIQUE constraint failed: ")
+        && let Some((_, name)) = names.iter().find(|(c, _)| *c == columns)
+    {
+        return StoreError::Conflict((*name).to_owned());
+    }
+    map_error(err)
+}
+
+/// Placeholders `$first, $first+1, …` for `count` values, for an `IN (…)` list: only these
+/// are spliced into a statement, never a value.
+pub(crate) fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The newest migration this binary carries.

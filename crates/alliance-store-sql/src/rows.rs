@@ -3,9 +3,19 @@
 
 use crate::from_micros;
 use alliance_core::auth::TokenScope;
+use alliance_core::cases::{
+    Case, CaseDetails, CaseId, Closure, ClosureReason, Membership, MembershipId, ReferralSource,
+    TeamRole,
+};
+use alliance_core::children::{CarerId, ChildId};
+use alliance_core::crypto::Sealed;
+use alliance_core::directory::{Room, RoomDetails, RoomId, Site, SiteDetails, SiteId, SiteKind};
 use alliance_core::identity::{RegistrationBody, Role, User, UserId, Username};
 use alliance_core::{Nation, ServiceName, ServiceProfile, Version};
-use alliance_service::{Credentials, ResumeDraft, SessionRecord, StoreError, TokenRecord};
+use alliance_service::{
+    Credentials, ResumeDraft, SessionRecord, StoreError, StoredCarer, StoredCase, StoredChild,
+    TokenRecord,
+};
 use uuid::Uuid;
 
 fn corrupt(what: &str, why: impl std::fmt::Display) -> StoreError {
@@ -291,4 +301,271 @@ pub struct KeyRow {
     pub master_version: i64,
     pub wrapped: Vec<u8>,
     pub destroyed_at: Option<i64>,
+}
+
+/// One id (of a child found by a lookup, for example).
+#[derive(Debug, sqlx::FromRow)]
+pub struct IdRow {
+    pub id: String,
+}
+
+fn date(what: &str, raw: &str) -> Result<jiff::civil::Date, StoreError> {
+    raw.parse().map_err(|e| corrupt(what, e))
+}
+
+fn optional_date(what: &str, raw: Option<&str>) -> Result<Option<jiff::civil::Date>, StoreError> {
+    raw.map(|d| date(what, d)).transpose()
+}
+
+fn version(raw: i64) -> Result<Version, StoreError> {
+    Version::new(raw).map_err(|e| corrupt("version", e))
+}
+
+pub(crate) fn child_id(raw: &str) -> Result<ChildId, StoreError> {
+    ChildId::parse(raw).map_err(|e| corrupt("child id", e))
+}
+
+pub(crate) fn case_id(raw: &str) -> Result<CaseId, StoreError> {
+    CaseId::parse(raw).map_err(|e| corrupt("case id", e))
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct SiteRow {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub address: Option<String>,
+    pub phone: Option<String>,
+    pub out_of_hours: Option<String>,
+    pub school_dsl_name: Option<String>,
+    pub school_dsl_contact: Option<String>,
+    pub active: bool,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// The columns of [`SiteRow`], for `SELECT … FROM sites` and `RETURNING`.
+pub(crate) const SITE_COLUMNS: &str = "id, name, kind, address, phone, out_of_hours, \
+    school_dsl_name, school_dsl_contact, active, version, created_at, updated_at";
+
+impl TryFrom<SiteRow> for Site {
+    type Error = StoreError;
+
+    fn try_from(row: SiteRow) -> Result<Self, StoreError> {
+        Ok(Site {
+            id: SiteId::parse(&row.id).map_err(|e| corrupt("site id", e))?,
+            details: SiteDetails {
+                name: row.name,
+                kind: SiteKind::parse(&row.kind).map_err(|e| corrupt("site kind", e))?,
+                address: row.address,
+                phone: row.phone,
+                out_of_hours: row.out_of_hours,
+                school_dsl_name: row.school_dsl_name,
+                school_dsl_contact: row.school_dsl_contact,
+            },
+            active: row.active,
+            version: version(row.version)?,
+            created_at: from_micros(row.created_at)?,
+            updated_at: from_micros(row.updated_at)?,
+        })
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct RoomRow {
+    pub id: String,
+    pub site_id: String,
+    pub name: String,
+    pub capacity: i64,
+    pub step_free: bool,
+    pub accessibility_notes: Option<String>,
+    pub active: bool,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// The columns of [`RoomRow`], for `SELECT … FROM rooms` and `RETURNING`.
+pub(crate) const ROOM_COLUMNS: &str = "id, site_id, name, capacity, step_free, \
+    accessibility_notes, active, version, created_at, updated_at";
+
+/// The same, for `FROM rooms r JOIN sites s`.
+pub(crate) const ROOM_COLUMNS_R: &str = "r.id, r.site_id, r.name, r.capacity, r.step_free, \
+    r.accessibility_notes, r.active, r.version, r.created_at, r.updated_at";
+
+impl TryFrom<RoomRow> for Room {
+    type Error = StoreError;
+
+    fn try_from(row: RoomRow) -> Result<Self, StoreError> {
+        Ok(Room {
+            id: RoomId::parse(&row.id).map_err(|e| corrupt("room id", e))?,
+            site_id: SiteId::parse(&row.site_id).map_err(|e| corrupt("site id", e))?,
+            details: RoomDetails {
+                name: row.name,
+                capacity: u16::try_from(row.capacity).map_err(|e| corrupt("room capacity", e))?,
+                step_free: row.step_free,
+                accessibility_notes: row.accessibility_notes,
+            },
+            active: row.active,
+            version: version(row.version)?,
+            created_at: from_micros(row.created_at)?,
+            updated_at: from_micros(row.updated_at)?,
+        })
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct ChildRow {
+    pub id: String,
+    pub details: Vec<u8>,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// The columns of [`ChildRow`], for `SELECT … FROM children` and `RETURNING`.
+pub(crate) const CHILD_COLUMNS: &str = "id, details, version, created_at, updated_at";
+
+impl TryFrom<ChildRow> for StoredChild {
+    type Error = StoreError;
+
+    fn try_from(row: ChildRow) -> Result<Self, StoreError> {
+        Ok(StoredChild {
+            id: child_id(&row.id)?,
+            sealed_details: Sealed::from_stored(row.details),
+            version: version(row.version)?,
+            created_at: from_micros(row.created_at)?,
+            updated_at: from_micros(row.updated_at)?,
+        })
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct CarerRow {
+    pub id: String,
+    pub child_id: String,
+    pub details: Vec<u8>,
+    pub active: bool,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// The columns of [`CarerRow`], for `SELECT … FROM carers` and `RETURNING`.
+pub(crate) const CARER_COLUMNS: &str =
+    "id, child_id, details, active, version, created_at, updated_at";
+
+impl TryFrom<CarerRow> for StoredCarer {
+    type Error = StoreError;
+
+    fn try_from(row: CarerRow) -> Result<Self, StoreError> {
+        Ok(StoredCarer {
+            id: CarerId::parse(&row.id).map_err(|e| corrupt("carer id", e))?,
+            child_id: child_id(&row.child_id)?,
+            sealed_details: Sealed::from_stored(row.details),
+            active: row.active,
+            version: version(row.version)?,
+            created_at: from_micros(row.created_at)?,
+            updated_at: from_micros(row.updated_at)?,
+        })
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct CaseRow {
+    pub id: String,
+    pub child_id: String,
+    pub number: i64,
+    pub referral_source: String,
+    pub referral_received: String,
+    pub first_seen: Option<String>,
+    pub referral_reason: Option<Vec<u8>>,
+    pub closed_on: Option<String>,
+    pub closure_reason: Option<String>,
+    pub closing_summary: Option<Vec<u8>>,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// The columns of [`CaseRow`], for `SELECT … FROM cases` and `RETURNING`.
+pub(crate) const CASE_COLUMNS: &str = "id, child_id, number, referral_source, \
+    referral_received, first_seen, referral_reason, closed_on, closure_reason, closing_summary, \
+    version, created_at, updated_at";
+
+impl CaseRow {
+    /// The case as stored, with `team` (its memberships, in order).
+    pub(crate) fn into_stored(self, team: Vec<Membership>) -> Result<StoredCase, StoreError> {
+        let closure = match (self.closed_on.as_deref(), self.closure_reason.as_deref()) {
+            (None, None) => None,
+            (Some(closed_on), Some(reason)) => Some(Closure {
+                closed_on: date("closing date", closed_on)?,
+                reason: ClosureReason::parse(reason).map_err(|e| corrupt("closure reason", e))?,
+            }),
+            _ => {
+                return Err(corrupt(
+                    "case closure",
+                    "a closing date and a reason go together",
+                ));
+            }
+        };
+        Ok(StoredCase {
+            case: Case {
+                id: case_id(&self.id)?,
+                child_id: child_id(&self.child_id)?,
+                number: self.number,
+                details: CaseDetails {
+                    referral_source: ReferralSource::parse(&self.referral_source)
+                        .map_err(|e| corrupt("referral source", e))?,
+                    referral_received: date("referral date", &self.referral_received)?,
+                    first_seen: optional_date("first-seen date", self.first_seen.as_deref())?,
+                },
+                closure,
+                team,
+                version: version(self.version)?,
+                created_at: from_micros(self.created_at)?,
+                updated_at: from_micros(self.updated_at)?,
+            },
+            sealed_reason: self.referral_reason.map(Sealed::from_stored),
+            sealed_summary: self.closing_summary.map(Sealed::from_stored),
+        })
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct MemberRow {
+    pub id: String,
+    pub case_id: String,
+    pub user_id: String,
+    pub role: String,
+    pub starts_on: String,
+    pub ends_on: Option<String>,
+}
+
+/// The columns of [`MemberRow`], for `SELECT … FROM case_members`.
+pub(crate) const MEMBER_COLUMNS: &str = "id, case_id, user_id, role, starts_on, ends_on";
+
+/// How a case's team is ordered, wherever it is read.
+pub(crate) const MEMBER_ORDER: &str = "starts_on, role, id";
+
+impl TryFrom<MemberRow> for Membership {
+    type Error = StoreError;
+
+    fn try_from(row: MemberRow) -> Result<Self, StoreError> {
+        Ok(Membership {
+            id: MembershipId::parse(&row.id).map_err(|e| corrupt("membership id", e))?,
+            case_id: case_id(&row.case_id)?,
+            user_id: user_id(&row.user_id)?,
+            role: TeamRole::parse(&row.role).map_err(|e| corrupt("team role", e))?,
+            starts_on: date("membership start", &row.starts_on)?,
+            ends_on: optional_date("membership end", row.ends_on.as_deref())?,
+        })
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct SupervisionRow {
+    pub supervisee_id: String,
+    pub named_access: bool,
 }

@@ -4,6 +4,8 @@
 //! answers from the handler's `#[utoipa::path]`: a route cannot be added without being
 //! documented. A test reads this folder's source and fails on any other way of adding one.
 
+mod children;
+mod directory;
 mod health;
 mod me;
 mod service;
@@ -37,6 +39,12 @@ pub use service::ServiceView;
         (name = "service", description = "The service that runs this Alliance"),
         (name = "account", description = "Your own account, sessions and API tokens"),
         (name = "users", description = "Staff accounts: the directory, and changes by administrators"),
+        (name = "sites", description = "The service's places: sites (schools, clinics, community \
+            bases) and their rooms. Read by everyone signed in, changed by administrators"),
+        (name = "children", description = "Children, their carers, their cases and case teams, \
+            and what may be sent to a carer. Each caller sees only what the access policy \
+            allows: a child they may not know about is not found, and a supervisor may see a \
+            child by initials and case number only"),
     )
 )]
 struct ApiDoc;
@@ -70,6 +78,19 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(users::get_user, users::update_user))
         .routes(routes!(users::set_active))
         .routes(routes!(users::set_supervisees))
+        .routes(routes!(directory::list_sites, directory::create_site))
+        .routes(routes!(directory::get_site, directory::update_site))
+        .routes(routes!(directory::list_site_rooms, directory::create_room))
+        .routes(routes!(directory::get_room, directory::update_room))
+        .routes(routes!(children::list_children, children::create_child))
+        .routes(routes!(children::get_child, children::update_child))
+        .routes(routes!(children::add_carer))
+        .routes(routes!(children::get_carer, children::update_carer))
+        .routes(routes!(children::outbound))
+        .routes(routes!(children::open_case))
+        .routes(routes!(children::update_case))
+        .routes(routes!(children::close_case))
+        .routes(routes!(children::change_team))
 }
 
 /// The OpenAPI document, built once from the routes (a cache: safe to lose).
@@ -125,7 +146,24 @@ mod tests {
     fn the_document_names_every_operation_and_every_operation_answers_problems() {
         let doc = openapi();
         let paths: Vec<&String> = doc.paths.paths.keys().collect();
-        for expected in ["/healthz", "/api/v1/openapi.json", "/api/v1/service"] {
+        for expected in [
+            "/healthz",
+            "/api/v1/openapi.json",
+            "/api/v1/service",
+            "/api/v1/sites",
+            "/api/v1/sites/{id}",
+            "/api/v1/sites/{id}/rooms",
+            "/api/v1/rooms/{id}",
+            "/api/v1/children",
+            "/api/v1/children/{id}",
+            "/api/v1/children/{id}/carers",
+            "/api/v1/children/{id}/cases",
+            "/api/v1/carers/{id}",
+            "/api/v1/carers/{id}/outbound",
+            "/api/v1/cases/{id}",
+            "/api/v1/cases/{id}/close",
+            "/api/v1/cases/{id}/team",
+        ] {
             assert!(
                 paths.iter().any(|p| *p == expected),
                 "{expected} missing from {paths:?}"

@@ -295,6 +295,10 @@ pub async fn set_active(
 #[serde(deny_unknown_fields)]
 pub struct SuperviseesBody {
     pub supervisees: Vec<String>,
+    /// Of those, the ones whose children the supervisor sees by name (named access);
+    /// the rest by initials and case number.
+    #[serde(default)]
+    pub named: Vec<String>,
 }
 
 /// Names the therapists a supervisor supervises (administrators).
@@ -326,6 +330,15 @@ pub async fn set_supervisees(
             )
         })?);
     }
-    state.alliance.set_supervisees(&actor, id, &ids).await?;
+    let mut named = Vec::new();
+    for raw in &body.named {
+        named.push(UserId::parse(raw).map_err(|m| {
+            ApiError::from(Problem::for_status(StatusCode::UNPROCESSABLE_ENTITY).field("named", m))
+        })?);
+    }
+    state
+        .alliance
+        .set_supervisees(&actor, id, &ids, &named)
+        .await?;
     Ok(Json(body))
 }

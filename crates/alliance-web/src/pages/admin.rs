@@ -1,13 +1,13 @@
 //! Administration: staff accounts and the service's details.
 
-use super::{FieldErrors, FormData, Layout, render};
+use super::{FieldErrors, FormData, Layout, render, unprocessable, version_of};
 use crate::AppState;
 use crate::auth::{CurrentAuth, Signed};
 use crate::errors::page_error;
 use crate::respond::PageError;
 use alliance_core::identity::{RegistrationBody, Role, User, UserDetails, UserId};
 use alliance_core::service::ServiceDetails;
-use alliance_core::{Nation, PageRequest, Version, uk};
+use alliance_core::{Nation, PageRequest, uk};
 use alliance_service::{AccountRequest, Actor, AppError, UserFilter};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -158,7 +158,8 @@ struct UserPage {
     roles: Vec<(&'static str, &'static str, bool)>,
     registrations: Vec<(&'static str, &'static str, bool)>,
     is_supervisor: bool,
-    therapists: Vec<(String, String, bool)>,
+    /// (id, name, supervised, named access)
+    therapists: Vec<(String, String, bool, bool)>,
     errors: FieldErrors,
     notice: Option<String>,
 }
@@ -208,7 +209,7 @@ async fn user_view(
     let supervising = if user.has_role(Role::Supervisor) {
         state
             .alliance
-            .supervisees(actor, user.id)
+            .supervision_of(actor, user.id)
             .await
             .map_err(page_error)?
     } else {
@@ -231,8 +232,13 @@ async fn user_view(
             .into_iter()
             .filter(|t| t.id != user.id)
             .map(|t| {
-                let chosen = supervising.contains(&t.id);
-                (t.id.to_string(), t.display_name, chosen)
+                let link = supervising.iter().find(|(id, _)| *id == t.id);
+                (
+                    t.id.to_string(),
+                    t.display_name,
+                    link.is_some(),
+                    link.is_some_and(|(_, named)| *named),
+                )
             })
             .collect()
     } else {
@@ -332,12 +338,6 @@ async fn create_user(
     }
 }
 
-fn unprocessable(page: &impl Template) -> Result<Response, PageError> {
-    let mut response = render(page)?.into_response();
-    *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-    Ok(response)
-}
-
 fn user_id(raw: &str) -> Result<UserId, PageError> {
     UserId::parse(raw).map_err(|_| page_error(AppError::NotFound))
 }
@@ -370,19 +370,6 @@ async fn user_page(
         None
     };
     Ok(render(&page)?.into_response())
-}
-
-fn version_of(form: &FormData) -> Result<Version, PageError> {
-    form.get("version")
-        .parse::<i64>()
-        .ok()
-        .and_then(|v| Version::new(v).ok())
-        .ok_or_else(|| {
-            page_error(AppError::Invalid(alliance_core::Invalid::field(
-                "version",
-                "The form is missing its version; reload the page",
-            )))
-        })
 }
 
 async fn update_user(
@@ -497,9 +484,14 @@ async fn set_supervisees(
         .iter()
         .filter_map(|s| UserId::parse(s).ok())
         .collect();
+    let named: Vec<UserId> = form
+        .all("named")
+        .iter()
+        .filter_map(|s| UserId::parse(s).ok())
+        .collect();
     state
         .alliance
-        .set_supervisees(&actor, id, &chosen)
+        .set_supervisees(&actor, id, &chosen, &named)
         .await
         .map_err(page_error)?;
     Ok(Redirect::to(&format!("/admin/users/{id}?saved=1")).into_response())
@@ -524,7 +516,22 @@ async fn service_page(
 ) -> Result<Response, PageError> {
     require_admin(&state, &actor, "open the service page").await?;
     let Some(profile) = state.alliance.service_profile().await? else {
-        return Err(page_error(AppError::NotFound));
+        // Not set up yet (the first administrator was made on the command line): the first
+        // save creates it.
+        return Ok(render(&ServicePage {
+            layout: Layout::new(None, "service", &auth),
+            name: String::new(),
+            nations: Nation::ALL
+                .into_iter()
+                .map(|n| (n.code(), n.label(), n == Nation::England))
+                .collect(),
+            version: 1,
+            errors: FieldErrors::default(),
+            notice: Some(
+                "The service is not set up yet: give its name and nation, then save.".to_owned(),
+            ),
+        })?
+        .into_response());
     };
     Ok(render(&ServicePage {
         layout: Layout::new(Some(&profile), "service", &auth),

@@ -2,7 +2,9 @@
 
 mod account;
 mod admin;
+mod children;
 mod sign_in;
+mod sites;
 
 use crate::AppState;
 use crate::auth::{Auth, CurrentAuth};
@@ -24,12 +26,16 @@ pub fn router() -> Router<AppState> {
         .merge(sign_in::router())
         .merge(account::router())
         .merge(admin::router())
+        .merge(sites::router())
+        .merge(children::router())
 }
 
 /// The signed-in person, as the layout shows them.
 pub struct LayoutUser {
     pub name: String,
     pub is_admin: bool,
+    /// Whether the person may list children at all (staff may not).
+    pub sees_children: bool,
 }
 
 /// What the layout shows on every page.
@@ -49,6 +55,8 @@ impl Layout {
                 Some(LayoutUser {
                     name: actor.user.display_name.clone(),
                     is_admin: actor.user.has_role(Role::Administrator),
+                    sees_children: alliance_core::access::list_scope(&actor.user)
+                        != alliance_core::access::ListScope::Nobody,
                 }),
                 match &actor.via {
                     Via::Session { csrf_token, .. } => csrf_token.clone(),
@@ -145,6 +153,49 @@ pub fn render(template: &impl Template) -> Result<Html<String>, PageError> {
         tracing::error!(%err, "a template failed to render");
         PageError::internal()
     })
+}
+
+/// A form page re-shown with its errors, as 422.
+pub fn unprocessable(page: &impl Template) -> Result<axum::response::Response, PageError> {
+    use axum::response::IntoResponse;
+    let mut response = render(page)?.into_response();
+    *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(response)
+}
+
+/// A form re-shown as 409 because the record changed while it was being edited: what was
+/// typed is kept on the form, nothing is merged.
+pub fn conflicted(page: &impl Template) -> Result<axum::response::Response, PageError> {
+    use axum::response::IntoResponse;
+    let mut response = render(page)?.into_response();
+    *response.status_mut() = axum::http::StatusCode::CONFLICT;
+    Ok(response)
+}
+
+/// The message shown on a form that lost a race with another change.
+pub const STALE_MESSAGE: &str = "Someone else changed this record while you were editing it. \
+    What you typed is kept below: open the record in a new tab to see their change, then save \
+    again if yours should still stand.";
+
+/// The version a form was read at.
+pub fn version_of(form: &FormData) -> Result<alliance_core::Version, PageError> {
+    form.get("version")
+        .parse::<i64>()
+        .ok()
+        .and_then(|v| alliance_core::Version::new(v).ok())
+        .ok_or_else(|| {
+            crate::errors::page_error(alliance_service::AppError::Invalid(
+                alliance_core::Invalid::field(
+                    "version",
+                    "The form is missing its version; reload the page",
+                ),
+            ))
+        })
+}
+
+/// A checkbox's value in a submitted form.
+pub fn checked(form: &FormData, name: &str) -> bool {
+    matches!(form.get(name), "yes" | "on" | "true")
 }
 
 /// A local path to return to after signing in; anything else (another site, `//host`) is

@@ -15,14 +15,14 @@ const PASSWORD: &str = "harbour kestrel saffron";
 
 /// A started service with an administrator made on the command line and a read-write API
 /// token for them.
-struct Service {
-    db: TestDatabase,
-    server: TestServer,
-    admin_token: String,
+pub(crate) struct Service {
+    pub(crate) db: TestDatabase,
+    pub(crate) server: TestServer,
+    pub(crate) admin_token: String,
 }
 
 impl Service {
-    async fn start(backend: Backend) -> anyhow::Result<Self> {
+    pub(crate) async fn start(backend: Backend) -> anyhow::Result<Self> {
         let db = TestDatabase::new(backend).await?;
         let server = TestServer::start(&alliance_binary(), &db, &[]).await?;
         let data = db.data_path().display().to_string();
@@ -73,7 +73,7 @@ impl Service {
         })
     }
 
-    async fn api(
+    pub(crate) async fn api(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -95,7 +95,7 @@ impl Service {
     }
 
     /// Opens an account through the API, as the administrator.
-    async fn add_user(&self, username: &str, roles: &[&str]) -> anyhow::Result<Value> {
+    pub(crate) async fn add_user(&self, username: &str, roles: &[&str]) -> anyhow::Result<Value> {
         let (status, body) = self
             .api(
                 reqwest::Method::POST,
@@ -111,7 +111,7 @@ impl Service {
         Ok(body)
     }
 
-    async fn token_for(&self, username: &str, scope: &str) -> anyhow::Result<String> {
+    pub(crate) async fn token_for(&self, username: &str, scope: &str) -> anyhow::Result<String> {
         let data = self.db.data_path().display().to_string();
         let out = run(
             &alliance_binary(),

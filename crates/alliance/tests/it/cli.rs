@@ -1,7 +1,8 @@
 //! The command line: start-up fails with a clear message and changes nothing.
 
 use crate::{Opened, alliance_binary};
-use alliance_testkit::{TestDatabase, backends, run};
+use alliance_testkit::{TestDatabase, TestServer, backends, run};
+use serde_json::Value;
 
 #[tokio::test]
 async fn a_bad_database_url_is_refused_and_nothing_is_created() -> anyhow::Result<()> {
@@ -167,6 +168,155 @@ async fn a_database_from_a_newer_alliance_stops_the_server_before_it_changes_any
         }
         assert!(opened.store().is_empty().await?, "nothing was written");
         opened.close().await;
+    }
+    Ok(())
+}
+
+/// An API token for a demo account, made from the command line.
+async fn demo_token(db: &TestDatabase, username: &str) -> anyhow::Result<String> {
+    let data = db.data_path().display().to_string();
+    let out = run(
+        &alliance_binary(),
+        &[
+            "--data",
+            &data,
+            "--database",
+            &db.app_url,
+            "token",
+            "create",
+            "--username",
+            username,
+        ],
+    )
+    .await?;
+    assert!(out.success, "{}", out.stderr);
+    Ok(out.stdout.trim().to_owned())
+}
+
+async fn api_get(server: &TestServer, token: &str, path: &str) -> anyhow::Result<Value> {
+    let response = server
+        .client
+        .get(server.url(path))
+        .bearer_auth(token)
+        .send()
+        .await?;
+    assert_eq!(response.status(), 200, "{path}");
+    Ok(response.json().await?)
+}
+
+/// Every child in a list, following the pages.
+async fn all_children(server: &TestServer, token: &str, query: &str) -> anyhow::Result<Vec<Value>> {
+    let mut items = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = api_get(
+            server,
+            token,
+            &format!("/api/v1/children?limit=200{query}{after}"),
+        )
+        .await?;
+        items.extend(page["items"].as_array().cloned().unwrap_or_default());
+        match page["next"].as_str() {
+            Some(next) => after = format!("&after={next}"),
+            None => return Ok(items),
+        }
+    }
+}
+
+fn roles(child: &Value) -> Vec<&str> {
+    child["team_roles"]
+        .as_array()
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_demo_fills_sites_children_and_caseloads_through_the_use_cases() -> anyhow::Result<()> {
+    for backend in backends() {
+        let db = TestDatabase::new(backend).await?;
+        let binary = alliance_binary();
+        let mut args = db.owner_args();
+        args.extend(["demo".to_owned(), "--seed".to_owned(), "11".to_owned()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let made = run(&binary, &args).await?;
+        assert!(made.success, "{backend:?}: {}", made.stderr);
+        assert!(made.stdout.contains("demo-therapist-1"), "{}", made.stdout);
+
+        let server = TestServer::start(&binary, &db, &[]).await?;
+        let admin = demo_token(&db, "demo-admin").await?;
+        let therapist = demo_token(&db, "demo-therapist-1").await?;
+
+        // The directory: three schools with their own DSLs, a clinic and a community base.
+        let sites = api_get(&server, &admin, "/api/v1/sites").await?;
+        let sites = sites["items"].as_array().cloned().unwrap_or_default();
+        assert_eq!(sites.len(), 5, "{backend:?}");
+        let schools: Vec<&Value> = sites.iter().filter(|s| s["kind"] == "school").collect();
+        assert_eq!(schools.len(), 3);
+        assert!(schools.iter().all(|s| s["school_dsl_name"].is_string()));
+        for site in &sites {
+            let id = site["id"].as_str().unwrap_or_default();
+            let rooms = api_get(&server, &admin, &format!("/api/v1/sites/{id}/rooms")).await?;
+            let rooms = rooms["items"].as_array().map_or(0, Vec::len);
+            assert!((2..=3).contains(&rooms), "{rooms} rooms");
+        }
+
+        // Every child, to an administrator; most with an open case.
+        let children = all_children(&server, &admin, "").await?;
+        assert_eq!(children.len(), 100, "{backend:?}");
+        let open = children
+            .iter()
+            .filter(|c| matches!(c["case_status"].as_str(), Some("active" | "referred")))
+            .count();
+        assert!((70..=95).contains(&open), "{open} open cases");
+
+        // demo-therapist-1's own caseload, with the children every rule needs.
+        let mine = all_children(&server, &therapist, "&mine=true").await?;
+        let led: Vec<&Value> = mine.iter().filter(|c| roles(c).contains(&"lead")).collect();
+        assert!(led.len() >= 8, "leads {} cases", led.len());
+        assert!(mine.iter().any(|c| roles(c).contains(&"cover")));
+        let mut restricted = false;
+        let mut self_consenting = false;
+        for child in &led {
+            let id = child["id"].as_str().unwrap_or_default();
+            let record = api_get(&server, &therapist, &format!("/api/v1/children/{id}")).await?;
+            let newest = &record["cases"][0];
+            assert!(
+                newest["referral_reason"].is_string(),
+                "the lead wrote the reason"
+            );
+            let details = &record["details"];
+            if details["wishes"]["consents_for_self"] == true
+                && details["wishes"]["carers_may_be_told"] == serde_json::json!(["attendance"])
+                && matches!(record["age"].as_i64(), Some(16 | 17))
+            {
+                self_consenting = true;
+            }
+            let carers = record["carers"].as_array().cloned().unwrap_or_default();
+            if carers.iter().any(|c| {
+                let kinds: Vec<&str> = c["details"]["restrictions"]
+                    .as_array()
+                    .map(|r| r.iter().filter_map(|r| r["kind"].as_str()).collect())
+                    .unwrap_or_default();
+                kinds.contains(&"no-location-or-times") && kinds.contains(&"no-school")
+            }) {
+                restricted = true;
+            }
+        }
+        assert!(
+            self_consenting,
+            "a 16- or 17-year-old who consents for themselves"
+        );
+        assert!(restricted, "a carer restricted by a court order");
+
+        // The referral reason is clinical: an administrator sees the case, not the reason.
+        let id = led
+            .first()
+            .and_then(|c| c["id"].as_str())
+            .unwrap_or_default();
+        let record = api_get(&server, &admin, &format!("/api/v1/children/{id}")).await?;
+        assert_eq!(record["cases"][0]["may_read_reason"], false);
+        assert!(record["cases"][0]["referral_reason"].is_null());
+        server.stop().await;
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod audit;
+mod children;
 mod cli;
 mod keys;
 mod schema;

@@ -2,10 +2,26 @@
 
 use crate::Opened;
 use alliance_core::audit::{Action, ChainKey, Event, Origin};
+use alliance_core::cases::{
+    CaseDetails, CaseId, Closure, ClosureReason, Membership, MembershipId, ReferralSource, TeamRole,
+};
+use alliance_core::children::{CarerId, ChildId};
+use alliance_core::crypto::{KeyOwner, RecordClass, Sealed};
+use alliance_core::directory::{RoomDetails, RoomId, SiteDetails, SiteId, SiteKind};
+use alliance_core::identity::{RegistrationBody, Role, UserDetails, UserId, Username};
 use alliance_core::{Version, service::ServiceDetails};
-use alliance_service::{AuditBatch, StoreError};
-use alliance_testkit::{TestDatabase, backends};
+use alliance_service::keys::{KeyStore, WrappedKey};
+use alliance_service::{
+    AuditBatch, ChildLookups, ChildSelection, NewCase, NewUser, ReasonUpdate, Store, StoreError,
+    StoredCarer, StoredChild, TeamChange,
+};
+use alliance_store_postgres::PostgresStore;
+use alliance_store_sqlite::{OpenMode, SqliteStore};
+use alliance_testkit::{Backend, TestDatabase, backends};
 use jiff::Timestamp;
+use jiff::civil::{Date, date};
+use std::sync::Arc;
+use uuid::Uuid;
 
 fn at(second: i64) -> Timestamp {
     Timestamp::from_second(second).unwrap_or(Timestamp::UNIX_EPOCH)
@@ -150,6 +166,1293 @@ async fn a_database_from_a_newer_alliance_is_refused_and_left_alone() -> anyhow:
             other => panic!("{backend:?}: expected a refusal, got {other:?}"),
         }
         assert_eq!(opened.store().schema_status().await?.applied, 999_999);
+        opened.close().await;
+    }
+    Ok(())
+}
+
+// ---- The directory, children, carers, cases and case teams ----
+
+fn version(n: i64) -> Version {
+    Version::new(n).unwrap_or(Version::FIRST)
+}
+
+fn sealed(bytes: &[u8]) -> Sealed {
+    Sealed::from_stored(bytes.to_vec())
+}
+
+/// A migrated database with its service set up (cases take their numbers from it).
+async fn with_service(backend: Backend) -> anyhow::Result<(TestDatabase, Opened)> {
+    let db = TestDatabase::new(backend).await?;
+    let opened = Opened::migrated(&db).await?;
+    opened
+        .store()
+        .create_service_profile(
+            &details("Riverside Play Therapy"),
+            false,
+            at(1_800_000_000),
+            &audited(Action::ServiceCreated),
+        )
+        .await?;
+    Ok((db, opened))
+}
+
+/// A therapist's account, to put on case teams.
+async fn therapist(store: &dyn Store, n: u128) -> anyhow::Result<UserId> {
+    let id = UserId(Uuid::from_u128(n));
+    let username = format!("therapist{n}");
+    store
+        .create_user(
+            &NewUser {
+                id,
+                username: Username::parse(&username).map_err(anyhow::Error::msg)?,
+                details: UserDetails {
+                    display_name: format!("Therapist {n}"),
+                    roles: vec![Role::Therapist],
+                    registration: RegistrationBody::None,
+                    registration_number: None,
+                    email: None,
+                },
+                password_hash: "not a real hash".to_owned(),
+            },
+            at(1_800_000_000),
+            &audited(Action::UserCreated),
+        )
+        .await?;
+    Ok(id)
+}
+
+fn site(name: &str, kind: SiteKind) -> SiteDetails {
+    SiteDetails {
+        name: name.to_owned(),
+        kind,
+        address: Some("1 High Street, Leeds".to_owned()),
+        phone: Some("0113 496 0000".to_owned()),
+        out_of_hours: Some("Emergency duty team: 0113 496 0999".to_owned()),
+        school_dsl_name: (kind == SiteKind::School).then(|| "Ms Patel".to_owned()),
+        school_dsl_contact: None,
+    }
+}
+
+fn room(name: &str, capacity: u16) -> RoomDetails {
+    RoomDetails {
+        name: name.to_owned(),
+        capacity,
+        step_free: true,
+        accessibility_notes: None,
+    }
+}
+
+async fn new_child(
+    store: &dyn Store,
+    n: u128,
+    lookups: &ChildLookups,
+) -> Result<StoredChild, StoreError> {
+    store
+        .create_child(
+            &StoredChild {
+                id: ChildId(Uuid::from_u128(n)),
+                sealed_details: sealed(&[n as u8, 1, 2, 3]),
+                version: Version::FIRST,
+                created_at: at(1_800_000_000),
+                updated_at: at(1_800_000_000),
+            },
+            lookups,
+            &audited(Action::ChildCreated),
+        )
+        .await
+}
+
+fn member(
+    n: u128,
+    case: CaseId,
+    user: UserId,
+    role: TeamRole,
+    starts: Date,
+    ends: Option<Date>,
+) -> Membership {
+    Membership {
+        id: MembershipId(Uuid::from_u128(n)),
+        case_id: case,
+        user_id: user,
+        role,
+        starts_on: starts,
+        ends_on: ends,
+    }
+}
+
+fn referral(received: Date) -> CaseDetails {
+    CaseDetails {
+        referral_source: ReferralSource::School,
+        referral_received: received,
+        first_seen: None,
+    }
+}
+
+/// Opens a case for `child` with `lead` as its lead from `starts`.
+async fn open(
+    store: &dyn Store,
+    n: u128,
+    child: ChildId,
+    lead: Option<(UserId, Date)>,
+) -> Result<alliance_service::StoredCase, StoreError> {
+    let id = CaseId(Uuid::from_u128(n));
+    store
+        .open_case(
+            &NewCase {
+                id,
+                child_id: child,
+                details: referral(date(2026, 9, 1)),
+                sealed_reason: Some(sealed(b"sealed reason")),
+                lead: lead
+                    .map(|(user, starts)| member(n + 1, id, user, TeamRole::Lead, starts, None)),
+            },
+            at(1_800_000_100),
+            &audited(Action::CaseOpened),
+        )
+        .await
+}
+
+async fn close(
+    store: &dyn Store,
+    case: &alliance_service::StoredCase,
+    on: Date,
+) -> Result<alliance_service::StoredCase, StoreError> {
+    store
+        .close_case(
+            case.case.id,
+            &Closure {
+                closed_on: on,
+                reason: ClosureReason::PlannedEnding,
+            },
+            &sealed(b"sealed summary"),
+            case.case.version,
+            at(1_800_000_200),
+            &audited(Action::CaseClosed),
+        )
+        .await
+}
+
+#[tokio::test]
+async fn sites_and_rooms_are_versioned_and_their_names_unique() -> anyhow::Result<()> {
+    for backend in backends() {
+        let (_db, opened) = with_service(backend).await?;
+        let store = opened.store();
+        let oak = SiteId(Uuid::from_u128(1));
+        let beech = SiteId(Uuid::from_u128(2));
+        let created = store
+            .create_site(
+                oak,
+                &site("Oakfield Primary", SiteKind::School),
+                at(100),
+                &audited(Action::SiteCreated),
+            )
+            .await?;
+        assert_eq!(
+            created.details,
+            site("Oakfield Primary", SiteKind::School),
+            "{backend:?}"
+        );
+        assert!(created.active);
+        assert_eq!(created.version, Version::FIRST);
+        assert_eq!((created.created_at, created.updated_at), (at(100), at(100)));
+        store
+            .create_site(
+                beech,
+                &site("Beech Clinic", SiteKind::Clinic),
+                at(100),
+                &audited(Action::SiteCreated),
+            )
+            .await?;
+        let twin = store
+            .create_site(
+                SiteId(Uuid::from_u128(3)),
+                &site("Oakfield Primary", SiteKind::Community),
+                at(100),
+                &audited(Action::SiteCreated),
+            )
+            .await;
+        assert_eq!(
+            twin.err(),
+            Some(StoreError::Conflict("sites_name_key".into())),
+            "{backend:?}"
+        );
+        assert_eq!(store.site(SiteId(Uuid::from_u128(3))).await?, None);
+
+        let renamed = store
+            .update_site(
+                oak,
+                &site("Oakfield Primary School", SiteKind::School),
+                false,
+                Version::FIRST,
+                at(200),
+                &audited(Action::SiteUpdated),
+            )
+            .await?;
+        assert_eq!(renamed.version, version(2));
+        assert_eq!(renamed.details.name, "Oakfield Primary School");
+        assert!(!renamed.active);
+        assert_eq!((renamed.created_at, renamed.updated_at), (at(100), at(200)));
+        let stale = store
+            .update_site(
+                oak,
+                &site("Lost", SiteKind::School),
+                true,
+                Version::FIRST,
+                at(300),
+                &audited(Action::SiteUpdated),
+            )
+            .await;
+        assert_eq!(
+            stale.err(),
+            Some(StoreError::Stale {
+                current: version(2)
+            }),
+            "{backend:?}"
+        );
+        let missing = store
+            .update_site(
+                SiteId(Uuid::from_u128(9)),
+                &site("Nowhere", SiteKind::Clinic),
+                true,
+                Version::FIRST,
+                at(300),
+                &audited(Action::SiteUpdated),
+            )
+            .await;
+        assert_eq!(missing.err(), Some(StoreError::NotFound));
+        let taken = store
+            .update_site(
+                beech,
+                &site("Oakfield Primary School", SiteKind::Clinic),
+                true,
+                Version::FIRST,
+                at(300),
+                &audited(Action::SiteUpdated),
+            )
+            .await;
+        assert_eq!(
+            taken.err(),
+            Some(StoreError::Conflict("sites_name_key".into())),
+            "{backend:?}"
+        );
+        assert_eq!(store.site(oak).await?, Some(renamed));
+        let names: Vec<String> = store
+            .sites()
+            .await?
+            .into_iter()
+            .map(|s| s.details.name)
+            .collect();
+        assert_eq!(
+            names,
+            ["Beech Clinic", "Oakfield Primary School"],
+            "{backend:?}"
+        );
+
+        // Rooms: unique by name within a site, listed by site name and then room name.
+        let willow = RoomId(Uuid::from_u128(11));
+        let made = store
+            .create_room(
+                willow,
+                oak,
+                &room("Willow Room", 4),
+                at(100),
+                &audited(Action::RoomCreated),
+            )
+            .await?;
+        assert_eq!(
+            (made.site_id, made.details.clone(), made.version),
+            (oak, room("Willow Room", 4), Version::FIRST)
+        );
+        store
+            .create_room(
+                RoomId(Uuid::from_u128(12)),
+                oak,
+                &room("Ash Room", 2),
+                at(100),
+                &audited(Action::RoomCreated),
+            )
+            .await?;
+        store
+            .create_room(
+                RoomId(Uuid::from_u128(13)),
+                beech,
+                &room("Ash Room", 200),
+                at(100),
+                &audited(Action::RoomCreated),
+            )
+            .await?;
+        let twin = store
+            .create_room(
+                RoomId(Uuid::from_u128(14)),
+                oak,
+                &room("Willow Room", 3),
+                at(100),
+                &audited(Action::RoomCreated),
+            )
+            .await;
+        assert_eq!(
+            twin.err(),
+            Some(StoreError::Conflict("rooms_site_name_key".into())),
+            "{backend:?}"
+        );
+        let nowhere = store
+            .create_room(
+                RoomId(Uuid::from_u128(15)),
+                SiteId(Uuid::from_u128(9)),
+                &room("Attic", 3),
+                at(100),
+                &audited(Action::RoomCreated),
+            )
+            .await;
+        assert_eq!(nowhere.err(), Some(StoreError::NotFound));
+
+        let all: Vec<(SiteId, String)> = store
+            .rooms(None)
+            .await?
+            .into_iter()
+            .map(|r| (r.site_id, r.details.name))
+            .collect();
+        assert_eq!(
+            all,
+            [
+                (beech, "Ash Room".to_owned()),
+                (oak, "Ash Room".to_owned()),
+                (oak, "Willow Room".to_owned())
+            ],
+            "{backend:?}"
+        );
+        let oaks: Vec<String> = store
+            .rooms(Some(oak))
+            .await?
+            .into_iter()
+            .map(|r| r.details.name)
+            .collect();
+        assert_eq!(oaks, ["Ash Room", "Willow Room"]);
+
+        let bigger = store
+            .update_room(
+                willow,
+                &room("Willow Room", 6),
+                false,
+                Version::FIRST,
+                at(200),
+                &audited(Action::RoomUpdated),
+            )
+            .await?;
+        assert_eq!(
+            (bigger.details.capacity, bigger.active, bigger.version),
+            (6, false, version(2))
+        );
+        let stale = store
+            .update_room(
+                willow,
+                &room("Willow Room", 8),
+                true,
+                Version::FIRST,
+                at(300),
+                &audited(Action::RoomUpdated),
+            )
+            .await;
+        assert_eq!(
+            stale.err(),
+            Some(StoreError::Stale {
+                current: version(2)
+            }),
+            "{backend:?}"
+        );
+        let clash = store
+            .update_room(
+                willow,
+                &room("Ash Room", 8),
+                true,
+                version(2),
+                at(300),
+                &audited(Action::RoomUpdated),
+            )
+            .await;
+        assert_eq!(
+            clash.err(),
+            Some(StoreError::Conflict("rooms_site_name_key".into())),
+            "{backend:?}"
+        );
+        assert_eq!(store.room(willow).await?, Some(bigger));
+        assert_eq!(store.room(RoomId(Uuid::from_u128(99))).await?, None);
+        opened.close().await;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn children_are_found_by_their_lookups_and_an_identifier_is_recorded_once()
+-> anyhow::Result<()> {
+    for backend in backends() {
+        let (_db, opened) = with_service(backend).await?;
+        let store = opened.store();
+        let lookups = ChildLookups {
+            nhs_number: Some("nhs-hash-1".into()),
+            upn: Some("upn-hash-1".into()),
+        };
+        let first = new_child(store.as_ref(), 1, &lookups).await?;
+        assert_eq!(first.version, Version::FIRST);
+        assert_eq!(first.sealed_details, sealed(&[1, 1, 2, 3]));
+        assert_eq!(
+            store.child(first.id).await?,
+            Some(first.clone()),
+            "{backend:?}"
+        );
+        assert_eq!(store.child_by_lookup("nhs-hash-1").await?, Some(first.id));
+        assert_eq!(store.child_by_lookup("upn-hash-1").await?, Some(first.id));
+        assert_eq!(store.child_by_lookup("unknown").await?, None);
+
+        let same_nhs = new_child(
+            store.as_ref(),
+            2,
+            &ChildLookups {
+                nhs_number: Some("nhs-hash-1".into()),
+                upn: None,
+            },
+        )
+        .await;
+        assert_eq!(
+            same_nhs.err(),
+            Some(StoreError::Conflict("children_nhs_lookup_key".into())),
+            "{backend:?}"
+        );
+        let same_upn = new_child(
+            store.as_ref(),
+            2,
+            &ChildLookups {
+                nhs_number: None,
+                upn: Some("upn-hash-1".into()),
+            },
+        )
+        .await;
+        assert_eq!(
+            same_upn.err(),
+            Some(StoreError::Conflict("children_upn_lookup_key".into())),
+            "{backend:?}"
+        );
+        assert_eq!(store.child(ChildId(Uuid::from_u128(2))).await?, None);
+        // Children without identifiers are not duplicates of each other.
+        let second = new_child(store.as_ref(), 2, &ChildLookups::default()).await?;
+        new_child(store.as_ref(), 3, &ChildLookups::default()).await?;
+        let again = new_child(store.as_ref(), 3, &ChildLookups::default()).await;
+        assert_eq!(
+            again.err(),
+            Some(StoreError::Conflict("children_pkey".into())),
+            "{backend:?}"
+        );
+
+        let updated = store
+            .update_child(
+                first.id,
+                &sealed(b"new details"),
+                &ChildLookups {
+                    nhs_number: None,
+                    upn: Some("upn-hash-1".into()),
+                },
+                Version::FIRST,
+                at(1_800_000_500),
+                &audited(Action::ChildUpdated),
+            )
+            .await?;
+        assert_eq!(updated.version, version(2));
+        assert_eq!(updated.sealed_details, sealed(b"new details"));
+        assert_eq!(
+            (updated.created_at, updated.updated_at),
+            (at(1_800_000_000), at(1_800_000_500))
+        );
+        assert_eq!(
+            store.child_by_lookup("nhs-hash-1").await?,
+            None,
+            "{backend:?}"
+        );
+        assert_eq!(store.child_by_lookup("upn-hash-1").await?, Some(first.id));
+        let taken = store
+            .update_child(
+                second.id,
+                &sealed(b"x"),
+                &ChildLookups {
+                    nhs_number: None,
+                    upn: Some("upn-hash-1".into()),
+                },
+                Version::FIRST,
+                at(1_800_000_500),
+                &audited(Action::ChildUpdated),
+            )
+            .await;
+        assert_eq!(
+            taken.err(),
+            Some(StoreError::Conflict("children_upn_lookup_key".into())),
+            "{backend:?}"
+        );
+        let stale = store
+            .update_child(
+                first.id,
+                &sealed(b"lost"),
+                &lookups,
+                Version::FIRST,
+                at(1_800_000_600),
+                &audited(Action::ChildUpdated),
+            )
+            .await;
+        assert_eq!(
+            stale.err(),
+            Some(StoreError::Stale {
+                current: version(2)
+            })
+        );
+        let missing = store
+            .update_child(
+                ChildId(Uuid::from_u128(9)),
+                &sealed(b"x"),
+                &lookups,
+                Version::FIRST,
+                at(1_800_000_600),
+                &audited(Action::ChildUpdated),
+            )
+            .await;
+        assert_eq!(missing.err(), Some(StoreError::NotFound));
+
+        let mut all: Vec<(ChildId, usize)> = store
+            .children(&ChildSelection::All)
+            .await?
+            .into_iter()
+            .map(|l| (l.child.id, l.cases.len()))
+            .collect();
+        all.sort();
+        assert_eq!(
+            all,
+            [
+                (first.id, 0),
+                (second.id, 0),
+                (ChildId(Uuid::from_u128(3)), 0)
+            ],
+            "{backend:?}"
+        );
+        opened.close().await;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn carers_are_listed_active_first_then_oldest_first() -> anyhow::Result<()> {
+    for backend in backends() {
+        let (_db, opened) = with_service(backend).await?;
+        let store = opened.store();
+        let child = new_child(store.as_ref(), 1, &ChildLookups::default())
+            .await?
+            .id;
+        let carer = |n: u128, active: bool, created: i64| StoredCarer {
+            id: CarerId(Uuid::from_u128(n)),
+            child_id: child,
+            sealed_details: sealed(&[n as u8]),
+            active,
+            version: Version::FIRST,
+            created_at: at(created),
+            updated_at: at(created),
+        };
+        // Created out of order: 20 and 21 at the same instant, 22 later, 23 earliest but inactive.
+        for c in [
+            carer(22, true, 300),
+            carer(21, true, 200),
+            carer(23, false, 100),
+            carer(20, true, 200),
+        ] {
+            let stored = store.create_carer(&c, &audited(Action::CarerAdded)).await?;
+            assert_eq!(stored, c, "{backend:?}");
+        }
+        let order = |carers: Vec<StoredCarer>| -> Vec<u128> {
+            carers.into_iter().map(|c| c.id.0.as_u128()).collect()
+        };
+        assert_eq!(
+            order(store.carers(child).await?),
+            [20, 21, 22, 23],
+            "{backend:?}"
+        );
+
+        let inactive = store
+            .update_carer(
+                CarerId(Uuid::from_u128(22)),
+                &sealed(b"moved"),
+                false,
+                Version::FIRST,
+                at(400),
+                &audited(Action::CarerUpdated),
+            )
+            .await?;
+        assert_eq!(
+            (inactive.active, inactive.version, inactive.updated_at),
+            (false, version(2), at(400))
+        );
+        assert_eq!(inactive.sealed_details, sealed(b"moved"));
+        assert_eq!(
+            order(store.carers(child).await?),
+            [20, 21, 23, 22],
+            "{backend:?}"
+        );
+        assert_eq!(
+            store.carer(CarerId(Uuid::from_u128(22))).await?,
+            Some(inactive)
+        );
+
+        let stale = store
+            .update_carer(
+                CarerId(Uuid::from_u128(22)),
+                &sealed(b"x"),
+                true,
+                Version::FIRST,
+                at(500),
+                &audited(Action::CarerUpdated),
+            )
+            .await;
+        assert_eq!(
+            stale.err(),
+            Some(StoreError::Stale {
+                current: version(2)
+            })
+        );
+        let orphan = store
+            .create_carer(
+                &StoredCarer {
+                    child_id: ChildId(Uuid::from_u128(9)),
+                    ..carer(30, true, 100)
+                },
+                &audited(Action::CarerAdded),
+            )
+            .await;
+        assert_eq!(orphan.err(), Some(StoreError::NotFound), "{backend:?}");
+        assert!(store.carers(ChildId(Uuid::from_u128(9))).await?.is_empty());
+        opened.close().await;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn case_numbers_rise_and_a_child_has_one_open_case_at_a_time() -> anyhow::Result<()> {
+    for backend in backends() {
+        let (db, opened) = with_service(backend).await?;
+        let store = opened.store();
+        let lead = therapist(store.as_ref(), 500).await?;
+        let x = new_child(store.as_ref(), 1, &ChildLookups::default())
+            .await?
+            .id;
+        let y = new_child(store.as_ref(), 2, &ChildLookups::default())
+            .await?
+            .id;
+
+        let first = open(store.as_ref(), 100, x, Some((lead, date(2026, 9, 2)))).await?;
+        assert_eq!(first.case.number, 1, "{backend:?}");
+        assert_eq!(first.case.version, Version::FIRST);
+        assert_eq!(first.case.child_id, x);
+        assert_eq!(first.case.details, referral(date(2026, 9, 1)));
+        assert_eq!(first.case.closure, None);
+        assert_eq!(first.sealed_reason, Some(sealed(b"sealed reason")));
+        assert_eq!(first.sealed_summary, None);
+        assert_eq!(
+            first.case.team,
+            [member(
+                101,
+                first.case.id,
+                lead,
+                TeamRole::Lead,
+                date(2026, 9, 2),
+                None
+            )]
+        );
+        assert_eq!(
+            store.case(first.case.id).await?,
+            Some(first.clone()),
+            "{backend:?}"
+        );
+
+        let second_open = open(store.as_ref(), 200, x, None).await;
+        assert_eq!(
+            second_open.err(),
+            Some(StoreError::Conflict("cases_one_open".into())),
+            "{backend:?}"
+        );
+        assert_eq!(store.case(CaseId(Uuid::from_u128(200))).await?, None);
+        // The refused case spent no number.
+        let other = open(store.as_ref(), 300, y, None).await?;
+        assert_eq!(other.case.number, 2, "{backend:?}");
+        assert!(other.case.team.is_empty());
+        let nobody = open(store.as_ref(), 400, ChildId(Uuid::from_u128(9)), None).await;
+        assert_eq!(nobody.err(), Some(StoreError::NotFound));
+
+        // The database itself refuses a second open case, whatever writes it.
+        let bypass = crate::execute_as_owner(
+            &db,
+            &format!(
+                "INSERT INTO cases (id, child_id, number, referral_source, referral_received, \
+                 version, created_at, updated_at) VALUES ('bypass', '{y}', 99, 'gp', '2026-09-01', 1, 0, 0)"
+            ),
+        )
+        .await;
+        assert!(
+            bypass.is_err(),
+            "{backend:?}: a second open case was stored"
+        );
+
+        // Updating: the referral reason is kept, cleared or replaced as asked.
+        let seen = CaseDetails {
+            first_seen: Some(date(2026, 9, 20)),
+            referral_source: ReferralSource::Gp,
+            ..referral(date(2026, 9, 1))
+        };
+        let kept = store
+            .update_case(
+                first.case.id,
+                &seen,
+                &ReasonUpdate::Keep,
+                Version::FIRST,
+                at(1_800_000_150),
+                &audited(Action::CaseUpdated),
+            )
+            .await?;
+        assert_eq!(
+            (kept.case.version, kept.case.details.clone()),
+            (version(2), seen.clone())
+        );
+        assert_eq!(
+            kept.sealed_reason,
+            Some(sealed(b"sealed reason")),
+            "{backend:?}"
+        );
+        assert_eq!(kept.case.team, first.case.team);
+        let cleared = store
+            .update_case(
+                first.case.id,
+                &seen,
+                &ReasonUpdate::Set(None),
+                version(2),
+                at(1_800_000_160),
+                &audited(Action::CaseUpdated),
+            )
+            .await?;
+        assert_eq!(cleared.sealed_reason, None, "{backend:?}");
+        let replaced = store
+            .update_case(
+                first.case.id,
+                &seen,
+                &ReasonUpdate::Set(Some(sealed(b"new reason"))),
+                version(3),
+                at(1_800_000_170),
+                &audited(Action::CaseUpdated),
+            )
+            .await?;
+        assert_eq!(replaced.sealed_reason, Some(sealed(b"new reason")));
+        assert_eq!(replaced.case.version, version(4));
+        assert_eq!(replaced.case.updated_at, at(1_800_000_170));
+        let stale = store
+            .update_case(
+                first.case.id,
+                &seen,
+                &ReasonUpdate::Keep,
+                version(2),
+                at(1_800_000_180),
+                &audited(Action::CaseUpdated),
+            )
+            .await;
+        assert_eq!(
+            stale.err(),
+            Some(StoreError::Stale {
+                current: version(4)
+            })
+        );
+
+        // Closing, then a re-referral opens a new case with the next number.
+        let stale_close = close(store.as_ref(), &first, date(2026, 11, 1)).await;
+        assert_eq!(
+            stale_close.err(),
+            Some(StoreError::Stale {
+                current: version(4)
+            })
+        );
+        let closed = close(store.as_ref(), &replaced, date(2026, 11, 1)).await?;
+        assert_eq!(
+            closed.case.closure,
+            Some(Closure {
+                closed_on: date(2026, 11, 1),
+                reason: ClosureReason::PlannedEnding
+            }),
+            "{backend:?}"
+        );
+        assert_eq!(closed.sealed_summary, Some(sealed(b"sealed summary")));
+        assert_eq!(closed.sealed_reason, Some(sealed(b"new reason")));
+        assert_eq!(closed.case.version, version(5));
+        let reopened = open(store.as_ref(), 500, x, None).await?;
+        assert_eq!(reopened.case.number, 3, "{backend:?}");
+        let numbers: Vec<i64> = store
+            .cases_of(x)
+            .await?
+            .into_iter()
+            .map(|c| c.case.number)
+            .collect();
+        assert_eq!(numbers, [3, 1], "{backend:?}");
+        assert_eq!(store.cases_of(x).await?.get(1), Some(&closed));
+        opened.close().await;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_case_team_changes_by_adding_ending_and_transferring() -> anyhow::Result<()> {
+    for backend in backends() {
+        let (_db, opened) = with_service(backend).await?;
+        let store = opened.store();
+        let first_lead = therapist(store.as_ref(), 501).await?;
+        let co_worker = therapist(store.as_ref(), 502).await?;
+        let new_lead = therapist(store.as_ref(), 503).await?;
+        let child = new_child(store.as_ref(), 1, &ChildLookups::default())
+            .await?
+            .id;
+        let other_child = new_child(store.as_ref(), 2, &ChildLookups::default())
+            .await?
+            .id;
+        let case = open(
+            store.as_ref(),
+            100,
+            child,
+            Some((first_lead, date(2026, 9, 1))),
+        )
+        .await?;
+        let other = open(
+            store.as_ref(),
+            200,
+            other_child,
+            Some((first_lead, date(2026, 9, 1))),
+        )
+        .await?;
+        let id = case.case.id;
+
+        let added = store
+            .change_team(
+                id,
+                &TeamChange::Add(member(
+                    110,
+                    id,
+                    co_worker,
+                    TeamRole::CoWorker,
+                    date(2026, 9, 10),
+                    None,
+                )),
+                Version::FIRST,
+                at(1_800_000_300),
+                &audited(Action::CaseTeamChanged),
+            )
+            .await?;
+        assert_eq!(added.case.version, version(2), "{backend:?}");
+        assert_eq!(added.case.updated_at, at(1_800_000_300));
+        assert_eq!(added.case.team.len(), 2);
+
+        let ended = store
+            .change_team(
+                id,
+                &TeamChange::End {
+                    membership: MembershipId(Uuid::from_u128(110)),
+                    ends_on: date(2026, 10, 1),
+                },
+                version(2),
+                at(1_800_000_400),
+                &audited(Action::CaseTeamChanged),
+            )
+            .await?;
+        assert_eq!(ended.case.version, version(3));
+        assert_eq!(
+            ended.case.team.get(1).map(|m| (m.user_id, m.ends_on)),
+            Some((co_worker, Some(date(2026, 10, 1)))),
+            "{backend:?}"
+        );
+
+        // Another case's membership is not this case's to end, and nothing changes.
+        let elsewhere = store
+            .change_team(
+                id,
+                &TeamChange::End {
+                    membership: other.case.team[0].id,
+                    ends_on: date(2026, 10, 1),
+                },
+                version(3),
+                at(1_800_000_450),
+                &audited(Action::CaseTeamChanged),
+            )
+            .await;
+        assert_eq!(elsewhere.err(), Some(StoreError::NotFound), "{backend:?}");
+        assert_eq!(
+            store.case(id).await?.map(|c| c.case.version),
+            Some(version(3))
+        );
+        assert_eq!(store.case(other.case.id).await?, Some(other.clone()));
+
+        let transferred = store
+            .change_team(
+                id,
+                &TeamChange::Transfer {
+                    from: MembershipId(Uuid::from_u128(101)),
+                    to: member(120, id, new_lead, TeamRole::Lead, date(2026, 11, 1), None),
+                },
+                version(3),
+                at(1_800_000_500),
+                &audited(Action::CaseTransferred),
+            )
+            .await?;
+        assert_eq!(transferred.case.version, version(4));
+        assert_eq!(
+            transferred.case.team,
+            [
+                member(
+                    101,
+                    id,
+                    first_lead,
+                    TeamRole::Lead,
+                    date(2026, 9, 1),
+                    Some(date(2026, 11, 1))
+                ),
+                member(
+                    110,
+                    id,
+                    co_worker,
+                    TeamRole::CoWorker,
+                    date(2026, 9, 10),
+                    Some(date(2026, 10, 1))
+                ),
+                member(120, id, new_lead, TeamRole::Lead, date(2026, 11, 1), None),
+            ],
+            "{backend:?}"
+        );
+        assert_eq!(
+            transferred
+                .case
+                .current_lead(date(2026, 11, 15))
+                .map(|m| m.user_id),
+            Some(new_lead)
+        );
+        assert_eq!(
+            transferred
+                .case
+                .current_lead(date(2026, 10, 15))
+                .map(|m| m.user_id),
+            Some(first_lead)
+        );
+        assert_eq!(store.case(id).await?, Some(transferred.clone()));
+
+        let stale = store
+            .change_team(
+                id,
+                &TeamChange::Add(member(
+                    130,
+                    id,
+                    co_worker,
+                    TeamRole::CoWorker,
+                    date(2026, 11, 2),
+                    None,
+                )),
+                version(3),
+                at(1_800_000_600),
+                &audited(Action::CaseTeamChanged),
+            )
+            .await;
+        assert_eq!(
+            stale.err(),
+            Some(StoreError::Stale {
+                current: version(4)
+            }),
+            "{backend:?}"
+        );
+        let missing = store
+            .change_team(
+                CaseId(Uuid::from_u128(999)),
+                &TeamChange::Add(member(
+                    140,
+                    id,
+                    co_worker,
+                    TeamRole::CoWorker,
+                    date(2026, 11, 2),
+                    None,
+                )),
+                Version::FIRST,
+                at(1_800_000_600),
+                &audited(Action::CaseTeamChanged),
+            )
+            .await;
+        assert_eq!(missing.err(), Some(StoreError::NotFound));
+        assert_eq!(store.case(id).await?.map(|c| c.case.team.len()), Some(3));
+        opened.close().await;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn teams_of_selects_children_whose_newest_case_has_a_current_member() -> anyhow::Result<()> {
+    for backend in backends() {
+        let (_db, opened) = with_service(backend).await?;
+        let store = opened.store();
+        let today = date(2026, 11, 15);
+        let current = therapist(store.as_ref(), 501).await?;
+        let ended = therapist(store.as_ref(), 502).await?;
+        let future_cover = therapist(store.as_ref(), 503).await?;
+        let old_lead = therapist(store.as_ref(), 504).await?;
+        let new_lead = therapist(store.as_ref(), 505).await?;
+
+        // A: a current lead.
+        let a = new_child(store.as_ref(), 1, &ChildLookups::default())
+            .await?
+            .id;
+        open(store.as_ref(), 100, a, Some((current, date(2026, 9, 1)))).await?;
+        // B: a co-worker who left the team before today.
+        let b = new_child(store.as_ref(), 2, &ChildLookups::default())
+            .await?
+            .id;
+        let case_b = open(store.as_ref(), 200, b, None).await?;
+        store
+            .change_team(
+                case_b.case.id,
+                &TeamChange::Add(member(
+                    210,
+                    case_b.case.id,
+                    ended,
+                    TeamRole::CoWorker,
+                    date(2026, 9, 1),
+                    Some(date(2026, 10, 1)),
+                )),
+                Version::FIRST,
+                at(1_800_000_300),
+                &audited(Action::CaseTeamChanged),
+            )
+            .await?;
+        // C: cover that starts after today.
+        let c = new_child(store.as_ref(), 3, &ChildLookups::default())
+            .await?
+            .id;
+        let case_c = open(store.as_ref(), 300, c, None).await?;
+        store
+            .change_team(
+                case_c.case.id,
+                &TeamChange::Add(member(
+                    310,
+                    case_c.case.id,
+                    future_cover,
+                    TeamRole::Cover,
+                    date(2026, 12, 1),
+                    Some(date(2027, 1, 1)),
+                )),
+                Version::FIRST,
+                at(1_800_000_300),
+                &audited(Action::CaseTeamChanged),
+            )
+            .await?;
+        // D: an older case (closed) led by one therapist, the newest by another.
+        let d = new_child(store.as_ref(), 4, &ChildLookups::default())
+            .await?
+            .id;
+        let old = open(store.as_ref(), 400, d, Some((old_lead, date(2026, 9, 1)))).await?;
+        close(store.as_ref(), &old, date(2026, 10, 1)).await?;
+        let newest = open(store.as_ref(), 410, d, Some((new_lead, date(2026, 10, 2)))).await?;
+        // E: no case at all.
+        let e = new_child(store.as_ref(), 5, &ChildLookups::default())
+            .await?
+            .id;
+
+        let select = |members: Vec<UserId>| ChildSelection::TeamsOf { members, today };
+        let ids = |listings: Vec<alliance_service::ChildListing>| -> Vec<ChildId> {
+            let mut ids: Vec<ChildId> = listings.into_iter().map(|l| l.child.id).collect();
+            ids.sort();
+            ids
+        };
+        let mine = store
+            .children(&select(vec![current, ended, future_cover, old_lead]))
+            .await?;
+        assert_eq!(ids(mine), [a], "{backend:?}");
+        let d_only = store.children(&select(vec![new_lead])).await?;
+        assert_eq!(d_only.len(), 1, "{backend:?}");
+        let listing = &d_only[0];
+        assert_eq!(listing.child.id, d);
+        let numbers: Vec<i64> = listing.cases.iter().map(|c| c.number).collect();
+        assert_eq!(
+            numbers,
+            [newest.case.number, old.case.number],
+            "newest first"
+        );
+        assert_eq!(listing.cases[0].team, newest.case.team);
+        assert_eq!(listing.cases[1].team, old.case.team);
+        assert!(listing.cases[1].closure.is_some());
+        assert!(store.children(&select(vec![])).await?.is_empty());
+        assert!(
+            store
+                .children(&select(vec![UserId(Uuid::from_u128(9))]))
+                .await?
+                .is_empty()
+        );
+        // On the day the cover starts, C is theirs.
+        let on_cover_day = ChildSelection::TeamsOf {
+            members: vec![future_cover],
+            today: date(2026, 12, 1),
+        };
+        assert_eq!(
+            ids(store.children(&on_cover_day).await?),
+            [c],
+            "{backend:?}"
+        );
+
+        let all = store.children(&ChildSelection::All).await?;
+        assert_eq!(ids(all.clone()), [a, b, c, d, e], "{backend:?}");
+        let of_d: Vec<i64> = all
+            .iter()
+            .find(|l| l.child.id == d)
+            .map(|l| l.cases.iter().map(|c| c.number).collect())
+            .unwrap_or_default();
+        assert_eq!(of_d, [newest.case.number, old.case.number]);
+        assert!(all.iter().any(|l| l.child.id == e && l.cases.is_empty()));
+
+        // Supervision links come with their named-access flag.
+        store
+            .set_supervisees(
+                old_lead,
+                &[(new_lead, false), (current, true)],
+                at(1_800_000_700),
+                &audited(Action::UserUpdated),
+            )
+            .await?;
+        assert_eq!(
+            store.supervision_links(old_lead).await?,
+            [(current, true), (new_lead, false)],
+            "{backend:?}"
+        );
+        assert!(store.supervision_links(current).await?.is_empty());
+        opened.close().await;
+    }
+    Ok(())
+}
+
+async fn key_store(db: &TestDatabase) -> anyhow::Result<Arc<dyn KeyStore>> {
+    Ok(match db.backend {
+        Backend::Sqlite => {
+            let url = format!(
+                "sqlite://{}",
+                db.data_path().join("keystore.sqlite3").display()
+            );
+            let store = SqliteStore::open_key_store(&url, OpenMode::CreateIfMissing).await?;
+            store.migrate().await?;
+            store.key_store()
+        }
+        Backend::Postgres => {
+            let url = db.owner_key_store_url.clone().unwrap_or_default();
+            let store = PostgresStore::open_key_store(&url).await?;
+            store.migrate().await?;
+            store.key_store()
+        }
+    })
+}
+
+#[tokio::test]
+async fn wrapped_keys_are_read_in_batches_and_missing_ones_left_out() -> anyhow::Result<()> {
+    let owner = |child: usize, class: RecordClass| KeyOwner::Child {
+        child: format!("child-{child:03}"),
+        class,
+    };
+    let key = |owner: KeyOwner, byte: u8| WrappedKey {
+        owner,
+        key_version: 1,
+        master_version: 1,
+        wrapped: vec![byte; 8],
+        destroyed: false,
+    };
+    for backend in backends() {
+        let db = TestDatabase::new(backend).await?;
+        let store = key_store(&db).await?;
+        assert!(store.wrapped_keys(&[]).await?.is_empty());
+        // 250 children with an identity key, so a batch spans more than one statement.
+        for n in 0..250 {
+            store
+                .insert_key(&key(owner(n, RecordClass::Identity), 1), at(100))
+                .await?;
+        }
+        store
+            .insert_key(&key(owner(0, RecordClass::Clinical), 2), at(100))
+            .await?;
+        let totp = KeyOwner::Service {
+            purpose: "totp".to_owned(),
+        };
+        store.insert_key(&key(totp.clone(), 3), at(100)).await?;
+        store
+            .destroy_key(&owner(1, RecordClass::Clinical), at(200))
+            .await?;
+
+        let few = store
+            .wrapped_keys(&[
+                owner(0, RecordClass::Clinical),
+                owner(0, RecordClass::Safeguarding),
+                owner(7, RecordClass::Clinical),
+                owner(1, RecordClass::Clinical),
+                totp.clone(),
+                owner(0, RecordClass::Clinical),
+            ])
+            .await?;
+        let mut found: Vec<(KeyOwner, Vec<u8>, bool)> = few
+            .into_iter()
+            .map(|k| (k.owner, k.wrapped, k.destroyed))
+            .collect();
+        found.sort_by_key(|(o, _, _)| o.columns());
+        assert_eq!(
+            found,
+            [
+                (owner(0, RecordClass::Clinical), vec![2; 8], false),
+                // A destroyed key is reported as such (the key ring leaves it out).
+                (owner(1, RecordClass::Clinical), vec![], true),
+                (totp, vec![3; 8], false),
+            ],
+            "{backend:?}"
+        );
+
+        // 450 owners asked for: the 250 with keys come back, once each.
+        let asked: Vec<KeyOwner> = (0..450).map(|n| owner(n, RecordClass::Identity)).collect();
+        let mut many: Vec<String> = store
+            .wrapped_keys(&asked)
+            .await?
+            .into_iter()
+            .map(|k| k.owner.columns().0)
+            .collect();
+        many.sort();
+        let expected: Vec<String> = (0..250).map(|n| format!("child-{n:03}")).collect();
+        assert_eq!(many, expected, "{backend:?}");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn cases_opened_at_once_get_distinct_numbers_and_one_open_case_per_child()
+-> anyhow::Result<()> {
+    for backend in backends() {
+        let (_db, opened) = with_service(backend).await?;
+        let store = opened.store();
+        for n in 1..=4 {
+            new_child(store.as_ref(), n, &ChildLookups::default()).await?;
+        }
+        // Four children, and child 1 twice, all at once.
+        let attempts = [(10, 1), (20, 1), (30, 2), (40, 3), (50, 4)].map(|(case, child)| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                open(store.as_ref(), case, ChildId(Uuid::from_u128(child)), None).await
+            })
+        });
+        let mut numbers = Vec::new();
+        let mut refused = Vec::new();
+        for attempt in attempts {
+            match attempt.await? {
+                Ok(case) => numbers.push(case.case.number),
+                Err(e) => refused.push(e),
+            }
+        }
+        numbers.sort_unstable();
+        assert_eq!(numbers, [1, 2, 3, 4], "{backend:?}");
+        assert_eq!(
+            refused,
+            [StoreError::Conflict("cases_one_open".into())],
+            "{backend:?}"
+        );
+        assert_eq!(store.cases_of(ChildId(Uuid::from_u128(1))).await?.len(), 1);
         opened.close().await;
     }
     Ok(())
