@@ -77,6 +77,13 @@ pub enum Action {
     CaseTeamChanged,
     CaseTransferred,
     OutboundChecked,
+    TaskRaised,
+    TaskEscalated,
+    TaskCompleted,
+    TaskReassigned,
+    TaskCommented,
+    TaskRead,
+    HolidaysImported,
     /// Something was asked for and refused.
     Denied,
     /// The chain was continued from a restored backup.
@@ -84,7 +91,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 42] = [
+    pub const ALL: [Action; 49] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignInThrottled,
@@ -125,6 +132,13 @@ impl Action {
         Action::CaseTeamChanged,
         Action::CaseTransferred,
         Action::OutboundChecked,
+        Action::TaskRaised,
+        Action::TaskEscalated,
+        Action::TaskCompleted,
+        Action::TaskReassigned,
+        Action::TaskCommented,
+        Action::TaskRead,
+        Action::HolidaysImported,
         Action::Denied,
         Action::RestoreCheckpoint,
     ];
@@ -171,6 +185,13 @@ impl Action {
             Action::CaseTeamChanged => "case.team-changed",
             Action::CaseTransferred => "case.transferred",
             Action::OutboundChecked => "outbound.checked",
+            Action::TaskRaised => "task.raised",
+            Action::TaskEscalated => "task.escalated",
+            Action::TaskCompleted => "task.completed",
+            Action::TaskReassigned => "task.reassigned",
+            Action::TaskCommented => "task.commented",
+            Action::TaskRead => "task.read",
+            Action::HolidaysImported => "holidays.imported",
             Action::Denied => "denied",
             Action::RestoreCheckpoint => "restore.checkpoint",
         }

@@ -8,6 +8,7 @@
 pub mod access;
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod cases;
 pub mod children;
 pub mod clock;
@@ -15,11 +16,13 @@ pub mod crypto;
 pub mod directory;
 pub mod error;
 pub mod identity;
+pub mod notify;
 pub mod outbound;
 pub mod paging;
 pub mod policy;
 pub mod random;
 pub mod service;
+pub mod tasks;
 pub mod uk;
 pub mod version;
 

@@ -34,6 +34,8 @@ pub struct Alliance {
     pub(crate) keys: KeyRing,
     pub(crate) chain_key: Arc<ChainKey>,
     pub(crate) settings: Settings,
+    /// Sends the staff nudge when a mail server is configured.
+    pub(crate) mailer: Option<Arc<dyn crate::mail::Mailer>>,
 }
 
 impl Alliance {
@@ -62,6 +64,7 @@ impl Alliance {
             keys,
             chain_key,
             settings,
+            mailer: None,
         })
     }
 
@@ -76,6 +79,13 @@ impl Alliance {
             .now()
             .to_zoned_datetime(alliance_core::uk::london())
             .date()
+    }
+
+    /// Sends staff nudges through `mailer` (an SMTP server, or a test's sink).
+    #[must_use]
+    pub fn with_mailer(mut self, mailer: Arc<dyn crate::mail::Mailer>) -> Self {
+        self.mailer = Some(mailer);
+        self
     }
 
     pub fn keys(&self) -> &KeyRing {
@@ -94,6 +104,7 @@ impl Alliance {
             events,
             origin: origin.clone(),
             at: self.clock.now(),
+            follow_ups: Vec::new(),
         }
     }
 

@@ -34,6 +34,7 @@ use alliance_core::directory::{SiteId, SiteKind};
 use alliance_core::identity::{Role, UserId};
 use alliance_core::outbound::{self, Item, ItemKind, Recipient, Refusal};
 use alliance_core::policy::Action;
+use alliance_core::tasks::{Recipient as TaskRecipient, Rule, Subject};
 use alliance_core::{Cursor, Invalid, Page, PageRequest, Version};
 use jiff::civil::Date;
 use std::collections::HashMap;
@@ -147,6 +148,15 @@ struct Loaded {
     stored: StoredChild,
     cases: Vec<StoredCase>,
     standing: Standing,
+}
+
+/// What a task about a case points at.
+fn case_subject(child: ChildId, case: CaseId) -> Subject {
+    Subject {
+        child: Some(child),
+        record_type: "case".to_owned(),
+        record_id: case.to_string(),
+    }
 }
 
 fn identity_owner(child: ChildId) -> KeyOwner {
@@ -1017,7 +1027,7 @@ impl Alliance {
                 ends_on: None,
             }),
         };
-        let audit = self.audit_batch(
+        let mut audit = self.audit_batch(
             &actor.origin,
             vec![child_event(
                 audit::Action::CaseOpened,
@@ -1027,6 +1037,14 @@ impl Alliance {
                 child,
             )],
         );
+        if let Some(lead) = lead {
+            audit.follow_ups.push(self.follow_up(
+                Rule::ArrangeFirstSession,
+                TaskRecipient::User(lead),
+                Some(case_subject(child, id)),
+                format!("first-session:{id}"),
+            ));
+        }
         match self
             .store
             .open_case(&new_case, self.clock.now(), &audit)
@@ -1306,10 +1324,25 @@ impl Alliance {
                 )
             }
         };
-        let audit = self.audit_batch(
+        let mut audit = self.audit_batch(
             &actor.origin,
             vec![child_event(action, actor, "case", id.to_string(), child)],
         );
+        match &change {
+            TeamChange::Add(member) => audit.follow_ups.push(self.follow_up(
+                Rule::JoinedCaseTeam,
+                TaskRecipient::User(member.user_id),
+                Some(case_subject(child, id)),
+                format!("joined-team:{}", member.id),
+            )),
+            TeamChange::Transfer { to, .. } => audit.follow_ups.push(self.follow_up(
+                Rule::CaseTransferred,
+                TaskRecipient::User(to.user_id),
+                Some(case_subject(child, id)),
+                format!("transferred:{}", to.id),
+            )),
+            TeamChange::End { .. } => {}
+        }
         self.store
             .change_team(id, &change, expected, self.clock.now(), &audit)
             .await?;

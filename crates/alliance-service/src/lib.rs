@@ -14,7 +14,9 @@ pub mod demo;
 pub mod directory;
 pub mod error;
 pub mod keys;
+pub mod mail;
 pub mod store;
+pub mod tasks;
 
 pub use app::{Alliance, Settings};
 pub use auth::{AccountRequest, Actor, NextStep, SessionState, Via};
@@ -23,7 +25,8 @@ pub use error::{AppError, AppResult};
 pub use store::{
     AccountStore, AuditBatch, AuditStore, ChildListing, ChildLookups, ChildSelection, ChildStore,
     ColumnInventory, Credentials, DatabaseKind, DirectoryStore, FailureCounts, ForeignKeyInventory,
-    NewCase, NewUser, ReasonUpdate, ResumeDraft, SchemaInventory, SchemaStatus, ServiceStore,
-    SessionRecord, SessionStore, Store, StoreError, StoredCarer, StoredCase, StoredChild,
-    SystemStore, TableInventory, TeamChange, TokenRecord, TokenStore, UserFilter,
+    NewCase, NewFiring, NewTask, NewUser, ReasonUpdate, ResumeDraft, SchemaInventory, SchemaStatus,
+    ServiceStore, SessionRecord, SessionStore, Store, StoreError, StoredCarer, StoredCase,
+    StoredChild, StoredComment, StoredHoliday, SystemStore, TableInventory, TaskFilter, TaskStore,
+    TeamChange, TokenRecord, TokenStore, UserFilter,
 };

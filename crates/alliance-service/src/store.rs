@@ -10,6 +10,7 @@ use alliance_core::children::{CarerId, ChildId};
 use alliance_core::crypto::Sealed;
 use alliance_core::directory::{Room, RoomDetails, RoomId, Site, SiteDetails, SiteId};
 use alliance_core::identity::{Role, User, UserDetails, UserId, Username};
+use alliance_core::tasks::{FiringId, Recipient, Rule, Subject, Task, TaskId, TaskKind};
 use alliance_core::{Page, PageRequest, ServiceProfile, Version, service::ServiceDetails};
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -78,6 +79,7 @@ pub trait Store:
     + AuditStore
     + DirectoryStore
     + ChildStore
+    + TaskStore
 {
 }
 
@@ -90,6 +92,7 @@ impl<T> Store for T where
         + AuditStore
         + DirectoryStore
         + ChildStore
+        + TaskStore
 {
 }
 
@@ -100,6 +103,9 @@ pub struct AuditBatch<'a> {
     pub events: Vec<audit::Event>,
     pub origin: audit::Origin,
     pub at: Timestamp,
+    /// What the change schedules (tasks and notices to raise), stored in the same
+    /// transaction, so a change and its follow-ups happen together or not at all.
+    pub follow_ups: Vec<NewFiring>,
 }
 
 #[async_trait]
@@ -728,4 +734,160 @@ pub trait ChildStore: Send + Sync + 'static {
 
     /// The child's cases, newest first.
     async fn cases_of(&self, child: ChildId) -> Result<Vec<StoredCase>, StoreError>;
+}
+
+/// A task or notice to raise at `fire_at` (now, for most), by a rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFiring {
+    pub id: FiringId,
+    pub rule: Rule,
+    pub fire_at: Timestamp,
+    pub recipient: Recipient,
+    pub subject: Option<Subject>,
+    /// What the title names (a case number): never a name.
+    pub reference: String,
+    /// The same key is never fired twice (a rule registered twice for the same thing).
+    pub dedupe_key: String,
+}
+
+/// A new task or notice, ready to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTask {
+    pub id: TaskId,
+    pub rule: Rule,
+    pub owner: UserId,
+    pub title: String,
+    pub subject: Option<Subject>,
+    pub due_at: Option<Timestamp>,
+}
+
+/// Filters for a person's inbox.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TaskFilter {
+    /// Only what is still open (not completed, not read).
+    pub open_only: bool,
+    pub kind: Option<TaskKind>,
+}
+
+/// A comment as stored: the text sealed (service key `task-comments`, bound to
+/// `task_comments.text` and the comment's id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredComment {
+    pub id: Uuid,
+    pub task_id: TaskId,
+    pub author: UserId,
+    pub sealed_text: Sealed,
+    pub created_at: Timestamp,
+}
+
+/// A bank holiday imported into this database (the shipped ones are in the binary).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredHoliday {
+    pub division: String,
+    pub date: Date,
+    pub title: String,
+}
+
+#[async_trait]
+pub trait TaskStore: Send + Sync + 'static {
+    /// Claims up to `limit` firings due by `now` that nobody holds (or whose holder's lease
+    /// ran out), for `worker` until `lease_until`. Two processes never hold the same one.
+    async fn claim_firings(
+        &self,
+        worker: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<NewFiring>, StoreError>;
+
+    /// Raises a claimed firing's tasks, queues the nudges and marks it fired, in one
+    /// transaction; false (and nothing written) when it has fired already.
+    async fn fire(
+        &self,
+        firing: FiringId,
+        tasks: &[NewTask],
+        nudges: &[UserId],
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<bool, StoreError>;
+
+    /// Open tasks due before `now` whose rule has ladder steps left (`escalation_level` below
+    /// `max_level` is checked by the caller), oldest due first.
+    async fn overdue_tasks(&self, now: Timestamp, limit: i64) -> Result<Vec<Task>, StoreError>;
+
+    /// Takes escalation step `from_level` → `from_level + 1` of an open task, raising the
+    /// notices and queueing the nudges; false when another process took it (or it is done).
+    async fn escalate(
+        &self,
+        task: TaskId,
+        from_level: u32,
+        notices: &[NewTask],
+        nudges: &[UserId],
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<bool, StoreError>;
+
+    /// A person's tasks and notices: open first, then by due time, then newest.
+    async fn tasks_for(
+        &self,
+        owner: UserId,
+        filter: TaskFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Task>, StoreError>;
+
+    async fn task(&self, id: TaskId) -> Result<Option<Task>, StoreError>;
+
+    /// Marks a task done (or a notice read) at `expected`.
+    async fn complete_task(
+        &self,
+        id: TaskId,
+        by: UserId,
+        expected: Version,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<Task, StoreError>;
+
+    /// Gives a task to someone else at `expected`, queueing their nudge.
+    async fn reassign_task(
+        &self,
+        id: TaskId,
+        to: UserId,
+        expected: Version,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<Task, StoreError>;
+
+    async fn add_comment(
+        &self,
+        comment: &StoredComment,
+        audit: &AuditBatch<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// A task's comments, oldest first.
+    async fn comments(&self, task: TaskId) -> Result<Vec<StoredComment>, StoreError>;
+
+    /// Claims up to `limit` queued nudges for `worker` until `lease_until`: (nudge id, user).
+    async fn claim_nudges(
+        &self,
+        worker: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<(Uuid, UserId)>, StoreError>;
+
+    /// A nudge went out (or was not needed).
+    async fn nudge_done(&self, id: Uuid, now: Timestamp) -> Result<(), StoreError>;
+
+    /// A nudge failed; it is tried again after `retry_at`.
+    async fn nudge_failed(&self, id: Uuid, retry_at: Timestamp) -> Result<(), StoreError>;
+
+    async fn imported_holidays(&self) -> Result<Vec<StoredHoliday>, StoreError>;
+
+    /// Stores imported bank holidays, replacing the title of a date already stored.
+    async fn import_holidays(
+        &self,
+        holidays: &[StoredHoliday],
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<(), StoreError>;
 }

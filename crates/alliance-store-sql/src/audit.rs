@@ -1,8 +1,8 @@
 //! Appending to and reading the audit chain. Appends lock the head row, so appends from any
 //! number of processes (on PostgreSQL) or tasks form one chain.
 
-use crate::rows::{AuditRow, HeadRow};
-use crate::{Engine, map_error, to_micros};
+use crate::rows::{AuditRow, HeadRow, subject_columns};
+use crate::{Engine, map_error, map_error_named, to_micros};
 use alliance_core::audit::{Entry, Head, next_entry};
 use alliance_service::{AuditBatch, AuditStore, StoreError};
 use std::path::{Path, PathBuf};
@@ -94,7 +94,8 @@ pub(crate) fn head_of(row: HeadRow) -> Result<Head, StoreError> {
 
 impl_for_both_engines!(helpers {
     /// Appends `batch` inside the caller's transaction, holding the head row's lock until it
-    /// commits. Returns the new head.
+    /// commits, and stores the firings it schedules (its follow-ups) in the same transaction.
+    /// Returns the new head.
     pub(crate) async fn append_audit_sql(
         tx: &mut sqlx::Transaction<'static, DB>,
         batch: &AuditBatch<'_>,
@@ -104,6 +105,10 @@ impl_for_both_engines!(helpers {
             .await
             .map_err(map_error)?;
         let mut head = head_of(row)?;
+        // After the head's lock is taken: two transactions scheduling the same dedupe key then
+        // take turns (on PostgreSQL the second's insert would otherwise wait on the first's
+        // commit while holding what the first needs).
+        Self::insert_follow_ups(tx, batch).await?;
         for event in &batch.events {
             let entry = next_entry(batch.key, head, batch.at, event.clone(), batch.origin.clone());
             sqlx::query(
@@ -140,6 +145,37 @@ impl_for_both_engines!(helpers {
                 .map_err(map_error)?;
         }
         Ok(head)
+    }
+
+    /// Stores what `batch` schedules. A firing whose dedupe key is stored already is left
+    /// out, not refused: the change it follows goes ahead, and the thing is raised once.
+    async fn insert_follow_ups(
+        tx: &mut sqlx::Transaction<'static, DB>,
+        batch: &AuditBatch<'_>,
+    ) -> Result<(), StoreError> {
+        for firing in &batch.follow_ups {
+            let (child, record_type, record_id) = subject_columns(firing.subject.as_ref());
+            sqlx::query(
+                "INSERT INTO firings (id, rule, fire_at, recipient, subject_child, subject_type, \
+                 subject_id, reference, dedupe_key, claimed_by, claimed_until, fired_at, \
+                 created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL, NULL, $10) \
+                 ON CONFLICT (dedupe_key) DO NOTHING",
+            )
+            .bind(firing.id.to_string())
+            .bind(firing.rule.code().to_owned())
+            .bind(to_micros(firing.fire_at))
+            .bind(firing.recipient.code())
+            .bind(child)
+            .bind(record_type)
+            .bind(record_id)
+            .bind(firing.reference.clone())
+            .bind(firing.dedupe_key.clone())
+            .bind(to_micros(batch.at))
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| map_error_named(e, &[("firings.id", "firings_pkey")]))?;
+        }
+        Ok(())
     }
 
     /// Appends `audit` to the change in `tx` and commits both; then the witness (if any)

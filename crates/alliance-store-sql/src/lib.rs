@@ -50,6 +50,12 @@ macro_rules! impl_for_both_engines {
             for<'r> $crate::rows::CaseRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
             for<'r> $crate::rows::MemberRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
             for<'r> $crate::rows::SupervisionRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::rows::FiringRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::rows::TaskRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::rows::TaskStateRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::rows::CommentRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::rows::NudgeRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::rows::HolidayRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
         {
             $($body)*
         }
@@ -66,6 +72,7 @@ pub mod rows; // public only because the bounds of the Store impls name its type
 mod service;
 mod sessions;
 mod system;
+mod tasks;
 mod tokens;
 
 use alliance_core::Version;

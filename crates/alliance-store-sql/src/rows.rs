@@ -11,10 +11,11 @@ use alliance_core::children::{CarerId, ChildId};
 use alliance_core::crypto::Sealed;
 use alliance_core::directory::{Room, RoomDetails, RoomId, Site, SiteDetails, SiteId, SiteKind};
 use alliance_core::identity::{RegistrationBody, Role, User, UserId, Username};
+use alliance_core::tasks::{FiringId, Recipient, Rule, Subject, Task, TaskId, TaskKind};
 use alliance_core::{Nation, ServiceName, ServiceProfile, Version};
 use alliance_service::{
-    Credentials, ResumeDraft, SessionRecord, StoreError, StoredCarer, StoredCase, StoredChild,
-    TokenRecord,
+    Credentials, NewFiring, ResumeDraft, SessionRecord, StoreError, StoredCarer, StoredCase,
+    StoredChild, StoredComment, StoredHoliday, TokenRecord,
 };
 use uuid::Uuid;
 
@@ -568,4 +569,206 @@ impl TryFrom<MemberRow> for Membership {
 pub struct SupervisionRow {
     pub supervisee_id: String,
     pub named_access: bool,
+}
+
+// ---- Tasks, notices, firings, nudges and imported bank holidays ----
+
+/// A subject's three columns: the child (if any), the record's type and id. A subject is
+/// stored whole or not at all.
+fn subject(
+    child: Option<&str>,
+    record_type: Option<String>,
+    record_id: Option<String>,
+) -> Result<Option<Subject>, StoreError> {
+    match (record_type, record_id) {
+        (Some(record_type), Some(record_id)) => Ok(Some(Subject {
+            child: child.map(child_id).transpose()?,
+            record_type,
+            record_id,
+        })),
+        (None, None) if child.is_none() => Ok(None),
+        _ => Err(corrupt(
+            "subject",
+            "a child, a record type and a record id go together",
+        )),
+    }
+}
+
+/// The columns a subject is stored in: child, record type, record id.
+pub(crate) fn subject_columns(
+    subject: Option<&Subject>,
+) -> (Option<String>, Option<String>, Option<String>) {
+    match subject {
+        Some(s) => (
+            s.child.map(|c| c.to_string()),
+            Some(s.record_type.clone()),
+            Some(s.record_id.clone()),
+        ),
+        None => (None, None, None),
+    }
+}
+
+fn rule(raw: &str) -> Result<Rule, StoreError> {
+    Rule::parse(raw).map_err(|e| corrupt("rule", e))
+}
+
+pub(crate) fn task_id(raw: &str) -> Result<TaskId, StoreError> {
+    TaskId::parse(raw).map_err(|e| corrupt("task id", e))
+}
+
+fn uuid(what: &str, raw: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(raw).map_err(|e| corrupt(what, e))
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct FiringRow {
+    pub id: String,
+    pub rule: String,
+    pub fire_at: i64,
+    pub recipient: String,
+    pub subject_child: Option<String>,
+    pub subject_type: Option<String>,
+    pub subject_id: Option<String>,
+    pub reference: String,
+    pub dedupe_key: String,
+}
+
+/// The columns of [`FiringRow`], for `SELECT … FROM firings` and `RETURNING`.
+pub(crate) const FIRING_COLUMNS: &str = "id, rule, fire_at, recipient, subject_child, \
+    subject_type, subject_id, reference, dedupe_key";
+
+impl TryFrom<FiringRow> for NewFiring {
+    type Error = StoreError;
+
+    fn try_from(row: FiringRow) -> Result<Self, StoreError> {
+        Ok(NewFiring {
+            id: FiringId::parse(&row.id).map_err(|e| corrupt("firing id", e))?,
+            rule: rule(&row.rule)?,
+            fire_at: from_micros(row.fire_at)?,
+            recipient: Recipient::parse(&row.recipient).map_err(|e| corrupt("recipient", e))?,
+            subject: subject(
+                row.subject_child.as_deref(),
+                row.subject_type,
+                row.subject_id,
+            )?,
+            reference: row.reference,
+            dedupe_key: row.dedupe_key,
+        })
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct TaskRow {
+    pub id: String,
+    pub kind: String,
+    pub rule: String,
+    pub owner_id: String,
+    pub title: String,
+    pub subject_child: Option<String>,
+    pub subject_type: Option<String>,
+    pub subject_id: Option<String>,
+    pub due_at: Option<i64>,
+    pub escalation_level: i64,
+    pub done_at: Option<i64>,
+    pub done_by: Option<String>,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// The columns of [`TaskRow`], for `SELECT … FROM tasks` and `RETURNING`.
+pub(crate) const TASK_COLUMNS: &str = "id, kind, rule, owner_id, title, subject_child, \
+    subject_type, subject_id, due_at, escalation_level, done_at, done_by, version, created_at, \
+    updated_at";
+
+impl TryFrom<TaskRow> for Task {
+    type Error = StoreError;
+
+    fn try_from(row: TaskRow) -> Result<Self, StoreError> {
+        Ok(Task {
+            id: task_id(&row.id)?,
+            kind: TaskKind::parse(&row.kind).map_err(|e| corrupt("task kind", e))?,
+            rule: rule(&row.rule)?,
+            owner: user_id(&row.owner_id)?,
+            title: row.title,
+            subject: subject(
+                row.subject_child.as_deref(),
+                row.subject_type,
+                row.subject_id,
+            )?,
+            due_at: optional_micros(row.due_at)?,
+            escalation_level: u32::try_from(row.escalation_level)
+                .map_err(|e| corrupt("escalation level", e))?,
+            done_at: optional_micros(row.done_at)?,
+            done_by: row.done_by.as_deref().map(user_id).transpose()?,
+            version: version(row.version)?,
+            created_at: from_micros(row.created_at)?,
+            updated_at: from_micros(row.updated_at)?,
+        })
+    }
+}
+
+/// Why a versioned change of a task matched no row: its version, and whether it is done.
+#[derive(Debug, sqlx::FromRow)]
+pub struct TaskStateRow {
+    pub version: i64,
+    pub done_at: Option<i64>,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct CommentRow {
+    pub id: String,
+    pub task_id: String,
+    pub author_id: String,
+    pub text: Vec<u8>,
+    pub created_at: i64,
+}
+
+/// The columns of [`CommentRow`], for `SELECT … FROM task_comments`.
+pub(crate) const COMMENT_COLUMNS: &str = "id, task_id, author_id, text, created_at";
+
+impl TryFrom<CommentRow> for StoredComment {
+    type Error = StoreError;
+
+    fn try_from(row: CommentRow) -> Result<Self, StoreError> {
+        Ok(StoredComment {
+            id: uuid("comment id", &row.id)?,
+            task_id: task_id(&row.task_id)?,
+            author: user_id(&row.author_id)?,
+            sealed_text: Sealed::from_stored(row.text),
+            created_at: from_micros(row.created_at)?,
+        })
+    }
+}
+
+/// A claimed nudge: its id and whom it is for.
+#[derive(Debug, sqlx::FromRow)]
+pub struct NudgeRow {
+    pub id: String,
+    pub user_id: String,
+}
+
+impl NudgeRow {
+    pub(crate) fn into_pair(self) -> Result<(Uuid, UserId), StoreError> {
+        Ok((uuid("nudge id", &self.id)?, user_id(&self.user_id)?))
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct HolidayRow {
+    pub division: String,
+    pub date: String,
+    pub title: String,
+}
+
+impl TryFrom<HolidayRow> for StoredHoliday {
+    type Error = StoreError;
+
+    fn try_from(row: HolidayRow) -> Result<Self, StoreError> {
+        Ok(StoredHoliday {
+            date: date("bank holiday", &row.date)?,
+            division: row.division,
+            title: row.title,
+        })
+    }
 }

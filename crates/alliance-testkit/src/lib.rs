@@ -6,6 +6,10 @@
 //! `postgres://root@127.0.0.1:5432/test`), where each test creates its own database and drops
 //! it afterwards.
 
+mod smtp;
+
+pub use smtp::{ReceivedMail, SmtpSink};
+
 use anyhow::{Context, bail};
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 use std::path::{Path, PathBuf};

@@ -4,6 +4,7 @@
 mod config;
 mod database;
 mod keys;
+mod mail;
 
 use alliance_core::auth::TokenScope;
 use alliance_core::random::Random;
@@ -28,6 +29,8 @@ use std::sync::Arc;
 struct Cli {
     #[command(flatten)]
     data: DataArgs,
+    #[command(flatten)]
+    mail: MailArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -68,6 +71,41 @@ struct DataArgs {
     key_store: Option<String>,
 }
 
+/// The SMTP server for the staff nudge (or `[mail]` in alliance.toml). The password, if the
+/// server wants one, comes from ALLIANCE_MAIL_PASSWORD or mail.password in alliance.toml.
+#[derive(Args, Clone)]
+#[command(next_help_heading = "Mail")]
+struct MailArgs {
+    /// The mail server: smtp://HOST:587 (STARTTLS), smtps://HOST (TLS), or smtp://127.0.0.1:PORT
+    /// (plain, to this machine only). Without it, Alliance sends no email.
+    #[arg(
+        long,
+        global = true,
+        env = "ALLIANCE_MAIL_SMTP_URL",
+        value_name = "URL"
+    )]
+    mail_smtp_url: Option<String>,
+    /// The address nudges come from, such as alliance@example.org.
+    #[arg(
+        long,
+        global = true,
+        env = "ALLIANCE_MAIL_FROM",
+        value_name = "ADDRESS"
+    )]
+    mail_from: Option<String>,
+    /// The user name to sign in to the mail server with.
+    #[arg(
+        long,
+        global = true,
+        env = "ALLIANCE_MAIL_USERNAME",
+        value_name = "USER"
+    )]
+    mail_username: Option<String>,
+    /// Where staff reach Alliance (https://…), for the sign-in link in emails.
+    #[arg(long, global = true, env = "ALLIANCE_PUBLIC_URL", value_name = "URL")]
+    public_url: Option<String>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve the web application (migrating the database first).
@@ -90,6 +128,53 @@ enum Command {
     /// Rotate the master key, or export it for the safe and restore it.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Check the mail settings.
+    #[command(subcommand)]
+    Mail(MailCommand),
+    /// Run the scheduler by hand (it also runs inside `serve`).
+    #[command(subcommand)]
+    Scheduler(SchedulerCommand),
+    /// Import bank holidays for years (or nations) Alliance does not ship.
+    #[command(subcommand)]
+    Holidays(HolidaysCommand),
+}
+
+#[derive(Subcommand)]
+enum SchedulerCommand {
+    /// One pass: raise what fell due, escalate what is overdue, send the nudges.
+    RunOnce,
+}
+
+#[derive(Subcommand)]
+enum HolidaysCommand {
+    /// Import a file in the UK government's bank-holidays JSON shape (as published at
+    /// gov.uk/bank-holidays.json). Shows what it holds; stores it only with --save.
+    Import(HolidaysImportArgs),
+}
+
+#[derive(Args)]
+struct HolidaysImportArgs {
+    /// The JSON file.
+    file: std::path::PathBuf,
+    /// Store the holidays (without it, nothing is changed).
+    #[arg(long)]
+    save: bool,
+}
+
+#[derive(Subcommand)]
+enum MailCommand {
+    /// Check the mail settings by sending one staff nudge ("Something in Alliance needs you",
+    /// the same words every nudge has) to ADDRESS through the configured mail server.
+    /// Needs mail.smtp_url and mail.from (alliance.toml, or ALLIANCE_MAIL_SMTP_URL and
+    /// ALLIANCE_MAIL_FROM); touches no database.
+    Test(MailTestArgs),
+}
+
+#[derive(Args)]
+struct MailTestArgs {
+    /// The address to send the test nudge to (your own).
+    #[arg(long, value_name = "ADDRESS")]
+    to: String,
 }
 
 #[derive(Subcommand)]
@@ -199,6 +284,16 @@ struct ServeArgs {
     /// Fill an empty database with the small demo service before serving.
     #[arg(long)]
     demo: bool,
+    /// How often the scheduler raises what fell due, escalates what is overdue and sends
+    /// nudges (it also runs once at start-up).
+    #[arg(
+        long,
+        env = "ALLIANCE_SCHEDULER_INTERVAL",
+        value_name = "SECONDS",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..=86_400)
+    )]
+    scheduler_interval: u64,
 }
 
 #[derive(Args)]
@@ -250,6 +345,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         database_url: cli.data.database,
         master_key_file: cli.data.master_key_file,
         key_store_url: cli.data.key_store,
+        mail_smtp_url: cli.mail.mail_smtp_url,
+        mail_from: cli.mail.mail_from,
+        mail_username: cli.mail.mail_username,
+        mail_password: std::env::var("ALLIANCE_MAIL_PASSWORD")
+            .ok()
+            .map(secrecy::SecretString::from),
+        public_url: cli.mail.public_url,
         ..Overrides::default()
     };
     if let Command::Serve(serve) = &cli.command {
@@ -260,7 +362,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::resolve(&overrides)?;
     init_logging(&settings.log);
     match cli.command {
-        Command::Serve(args) => serve(&settings, args.demo).await,
+        Command::Serve(args) => serve(&settings, args.demo, args.scheduler_interval).await,
         Command::Demo(args) => run_demo(&settings, args).await,
         Command::Migrate(args) => migrate(&settings, args).await,
         Command::CheckConfig => check_config(&settings).await,
@@ -281,7 +383,37 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Key(KeyCommand::Rotate(args)) => rotate_key(&settings, args).await,
         Command::Key(KeyCommand::Export(args)) => export_key(&settings, &args.out),
         Command::Key(KeyCommand::Import(args)) => import_key(&settings, &args.recovery),
+        Command::Mail(MailCommand::Test(args)) => test_mail(&settings, &args.to).await,
+        Command::Scheduler(SchedulerCommand::RunOnce) => scheduler_run_once(&settings).await,
+        Command::Holidays(HolidaysCommand::Import(args)) => import_holidays(&settings, args).await,
     }
+}
+
+/// The mailer for the configured SMTP server, or None without `mail.smtp_url`.
+fn mailer(settings: &Settings) -> anyhow::Result<Option<Arc<dyn alliance_service::mail::Mailer>>> {
+    let Some(mail) = &settings.mail else {
+        return Ok(None);
+    };
+    let mailer = mail::SmtpMailer::new(mail, settings.public_url.as_ref())?;
+    Ok(Some(Arc::new(mailer)))
+}
+
+/// `alliance mail test`: one nudge through the configured server.
+async fn test_mail(settings: &Settings, to: &str) -> anyhow::Result<()> {
+    let Some(mailer) = mailer(settings)? else {
+        bail!(
+            "mail is not configured: set mail.smtp_url and mail.from in alliance.toml (or \
+             ALLIANCE_MAIL_SMTP_URL and ALLIANCE_MAIL_FROM)"
+        );
+    };
+    mailer
+        .send_nudge(to)
+        .await
+        .map_err(|why| anyhow!("the test nudge was not sent: {why}"))?;
+    println!(
+        "Sent a test nudge. If it does not arrive, look in the spam folder and the mail server's log."
+    );
+    Ok(())
 }
 
 fn init_logging(level: &str) {
@@ -411,10 +543,14 @@ fn print_demo(summary: &DemoSummary) {
     }
 }
 
-async fn serve(settings: &Settings, demo: bool) -> anyhow::Result<()> {
+async fn serve(settings: &Settings, demo: bool, scheduler_interval: u64) -> anyhow::Result<()> {
     settings.check_transport()?;
     let database = open_for_writing(settings).await?;
     let alliance = build_alliance(settings, &database).await?;
+    let alliance = match mailer(settings)? {
+        Some(mailer) => alliance.with_mailer(mailer),
+        None => alliance,
+    };
     if demo {
         match alliance.service_profile().await? {
             Some(profile) if profile.is_demo => {}
@@ -439,6 +575,10 @@ async fn serve(settings: &Settings, demo: bool) -> anyhow::Result<()> {
              (valid for an hour), or run `alliance user add`."
         );
     }
+    let scheduler = tokio::spawn(run_scheduler(
+        alliance.clone(),
+        std::time::Duration::from_secs(scheduler_interval),
+    ));
     let app = alliance_web::router(
         alliance,
         alliance_web::WebConfig {
@@ -453,6 +593,81 @@ async fn serve(settings: &Settings, demo: bool) -> anyhow::Result<()> {
     alliance_web::serve(listener, app, shutdown_signal())
         .await
         .context("the server stopped with an error")?;
+    scheduler.abort();
+    database.close().await;
+    Ok(())
+}
+
+/// The scheduler inside `serve`: a pass at start-up (catching up on whatever fell due while
+/// nothing ran), then one every `interval`. A failed pass is logged and the next one tried;
+/// the rows it claimed are released when their lease runs out.
+async fn run_scheduler(alliance: Alliance, interval: std::time::Duration) {
+    let worker = format!(
+        "{}-{}",
+        std::process::id(),
+        alliance_core::auth::hex(&alliance_core::random::random_bytes::<6>(&OsRandom))
+    );
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        match alliance.run_scheduler_once(&worker).await {
+            Ok(report) if report != Default::default() => tracing::info!(
+                fired = report.fired,
+                escalated = report.escalated,
+                nudged = report.nudged,
+                nudges_failed = report.nudges_failed,
+                "scheduler pass"
+            ),
+            Ok(_) => {}
+            Err(err) => tracing::warn!(%err, "a scheduler pass failed; the next will try again"),
+        }
+    }
+}
+
+async fn scheduler_run_once(settings: &Settings) -> anyhow::Result<()> {
+    let database = open_for_writing(settings).await?;
+    let alliance = build_alliance(settings, &database).await?;
+    let alliance = match mailer(settings)? {
+        Some(mailer) => alliance.with_mailer(mailer),
+        None => alliance,
+    };
+    let worker = format!("command-line-{}", std::process::id());
+    let report = alliance
+        .run_scheduler_once(&worker)
+        .await
+        .map_err(app_error)?;
+    println!(
+        "Raised {} firing(s), escalated {} task(s), sent {} nudge(s) ({} failed).",
+        report.fired, report.escalated, report.nudged, report.nudges_failed
+    );
+    database.close().await;
+    Ok(())
+}
+
+async fn import_holidays(settings: &Settings, args: HolidaysImportArgs) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let database = open_for_writing(settings).await?;
+    let alliance = build_alliance(settings, &database).await?;
+    let rows = alliance
+        .import_holidays_from_command_line(&text, args.save)
+        .await
+        .map_err(app_error)?;
+    let mut years: std::collections::BTreeMap<(String, i16), usize> = Default::default();
+    for row in &rows {
+        *years
+            .entry((row.division.clone(), row.date.year()))
+            .or_default() += 1;
+    }
+    for ((division, year), n) in years {
+        println!("{division} {year}: {n} bank holidays");
+    }
+    if args.save {
+        println!("Imported {} bank holidays.", rows.len());
+    } else {
+        println!("Nothing stored: run again with --save to import them.");
+    }
     database.close().await;
     Ok(())
 }
@@ -815,6 +1030,13 @@ async fn check_config(settings: &Settings) -> anyhow::Result<()> {
     );
     println!("bind:        {} ({})", settings.bind, settings.bind_source);
     println!("https:       {}", settings.https);
+    match &settings.mail {
+        Some(mail) => println!("mail:        {} ({})", mail.server(), mail.source),
+        None => println!("mail:        not configured (no email is sent)"),
+    }
+    if let Some(url) = &settings.public_url {
+        println!("public url:  {}", url.as_str());
+    }
     let mut problems = Vec::new();
     println!("master key:  {}", settings.master_key_file.display());
     if !settings.master_key_file.exists() {

@@ -9,6 +9,7 @@ mod directory;
 mod health;
 mod me;
 mod service;
+mod tasks;
 mod users;
 
 use crate::AppState;
@@ -38,6 +39,7 @@ pub use service::ServiceView;
         (name = "system", description = "Health and the API's own description"),
         (name = "service", description = "The service that runs this Alliance"),
         (name = "account", description = "Your own account, sessions and API tokens"),
+        (name = "tasks", description = "Your tasks and notices, and the bank holidays deadlines count around"),
         (name = "users", description = "Staff accounts: the directory, and changes by administrators"),
         (name = "sites", description = "The service's places: sites (schools, clinics, community \
             bases) and their rooms. Read by everyone signed in, changed by administrators"),
@@ -74,6 +76,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(me::end_all_sessions))
         .routes(routes!(me::tokens, me::create_token))
         .routes(routes!(me::revoke_token))
+        .routes(routes!(tasks::list_tasks))
+        .routes(routes!(tasks::get_task))
+        .routes(routes!(tasks::complete_task))
+        .routes(routes!(tasks::reassign_task))
+        .routes(routes!(tasks::comment_on_task))
+        .routes(routes!(tasks::import_holidays))
         .routes(routes!(users::list_users, users::create_user))
         .routes(routes!(users::get_user, users::update_user))
         .routes(routes!(users::set_active))

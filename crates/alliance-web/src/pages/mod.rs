@@ -5,6 +5,7 @@ mod admin;
 mod children;
 mod sign_in;
 mod sites;
+mod tasks;
 
 use crate::AppState;
 use crate::auth::{Auth, CurrentAuth};
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .merge(admin::router())
         .merge(sites::router())
         .merge(children::router())
+        .merge(tasks::router())
 }
 
 /// The signed-in person, as the layout shows them.
@@ -36,6 +38,8 @@ pub struct LayoutUser {
     pub is_admin: bool,
     /// Whether the person may list children at all (staff may not).
     pub sees_children: bool,
+    /// Open tasks and notices, for the badge (filled in by [`Layout::load`]).
+    pub open_tasks: usize,
 }
 
 /// What the layout shows on every page.
@@ -57,6 +61,7 @@ impl Layout {
                     is_admin: actor.user.has_role(Role::Administrator),
                     sees_children: alliance_core::access::list_scope(&actor.user)
                         != alliance_core::access::ListScope::Nobody,
+                    open_tasks: 0,
                 }),
                 match &actor.via {
                     Via::Session { csrf_token, .. } => csrf_token.clone(),
@@ -81,7 +86,20 @@ impl Layout {
         auth: &Auth,
     ) -> Result<Self, PageError> {
         let profile = state.alliance.service_profile().await?;
-        Ok(Self::new(profile.as_ref(), current, auth))
+        let mut layout = Self::new(profile.as_ref(), current, auth);
+        layout.count_tasks(state, auth).await;
+        Ok(layout)
+    }
+
+    /// Fills in the badge. A failure to count leaves the badge empty rather than failing
+    /// the page.
+    pub async fn count_tasks(&mut self, state: &AppState, auth: &Auth) {
+        if let (Some(user), Auth::Signed(actor)) = (self.user.as_mut(), auth) {
+            match state.alliance.open_task_count(actor).await {
+                Ok(n) => user.open_tasks = n,
+                Err(err) => tracing::warn!(%err, "the task badge could not be counted"),
+            }
+        }
     }
 }
 
@@ -228,8 +246,10 @@ async fn home(
 ) -> Result<Html<String>, PageError> {
     let profile = state.alliance.service_profile().await?;
     let setup_needed = state.alliance.setup_needed().await.unwrap_or(false);
+    let mut layout = Layout::new(profile.as_ref(), "home", &auth);
+    layout.count_tasks(&state, &auth).await;
     render(&HomePage {
-        layout: Layout::new(profile.as_ref(), "home", &auth),
+        layout,
         service: profile.map(|p| ServiceSummary {
             name: p.name.as_str().to_owned(),
             nation: p.nation.label(),

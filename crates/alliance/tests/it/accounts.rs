@@ -23,8 +23,13 @@ pub(crate) struct Service {
 
 impl Service {
     pub(crate) async fn start(backend: Backend) -> anyhow::Result<Self> {
+        Self::start_with(backend, &[]).await
+    }
+
+    /// The same, with extra `serve` options.
+    pub(crate) async fn start_with(backend: Backend, serve: &[&str]) -> anyhow::Result<Self> {
         let db = TestDatabase::new(backend).await?;
-        let server = TestServer::start(&alliance_binary(), &db, &[]).await?;
+        let server = TestServer::start(&alliance_binary(), &db, serve).await?;
         let data = db.data_path().display().to_string();
         let added = run_with_input(
             &alliance_binary(),

@@ -10,19 +10,19 @@ use serde_json::{Value, json};
 
 /// A service with a school, a child with a restricted carer and an open case, and one person
 /// in each position around the child.
-struct World {
-    service: Service,
-    child: String,
-    carer: String,
-    case: String,
+pub(crate) struct World {
+    pub(crate) service: Service,
+    pub(crate) child: String,
+    pub(crate) carer: String,
+    pub(crate) case: String,
     /// Tokens by person: lead, parent-worker, other therapist, supervisor (of the lead),
     /// other supervisor, DSL, service lead, staff, administrator.
-    tokens: std::collections::HashMap<&'static str, String>,
-    ids: std::collections::HashMap<&'static str, String>,
+    pub(crate) tokens: std::collections::HashMap<&'static str, String>,
+    pub(crate) ids: std::collections::HashMap<&'static str, String>,
 }
 
 impl World {
-    async fn api(
+    pub(crate) async fn api(
         &self,
         who: &str,
         method: Method,
@@ -38,7 +38,15 @@ impl World {
     }
 
     async fn build(backend: alliance_testkit::Backend) -> anyhow::Result<Self> {
-        let service = Service::start(backend).await?;
+        Self::build_with(backend, &[]).await
+    }
+
+    /// The world, its server started with extra `serve` options.
+    pub(crate) async fn build_with(
+        backend: alliance_testkit::Backend,
+        serve: &[&str],
+    ) -> anyhow::Result<Self> {
+        let service = Service::start_with(backend, serve).await?;
         // The service's details, as the Service page's first save makes them.
         let (status, body) = service
             .api(
@@ -154,7 +162,7 @@ impl World {
         })
     }
 
-    async fn child_as(&self, who: &str) -> anyhow::Result<(StatusCode, Value)> {
+    pub(crate) async fn child_as(&self, who: &str) -> anyhow::Result<(StatusCode, Value)> {
         self.api(
             who,
             Method::GET,

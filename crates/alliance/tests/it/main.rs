@@ -5,9 +5,11 @@ mod audit;
 mod children;
 mod cli;
 mod keys;
+mod mail;
 mod schema;
 mod server;
 mod store;
+mod tasks;
 
 use alliance_service::Store;
 use alliance_store_postgres::PostgresStore;

@@ -9,11 +9,14 @@ use alliance_core::children::{CarerId, ChildId};
 use alliance_core::crypto::{KeyOwner, RecordClass, Sealed};
 use alliance_core::directory::{RoomDetails, RoomId, SiteDetails, SiteId, SiteKind};
 use alliance_core::identity::{RegistrationBody, Role, UserDetails, UserId, Username};
+use alliance_core::tasks::{FiringId, Recipient, Rule, Subject, TaskId, TaskKind};
+use alliance_core::{Page, PageRequest};
 use alliance_core::{Version, service::ServiceDetails};
 use alliance_service::keys::{KeyStore, WrappedKey};
 use alliance_service::{
-    AuditBatch, ChildLookups, ChildSelection, NewCase, NewUser, ReasonUpdate, Store, StoreError,
-    StoredCarer, StoredChild, TeamChange,
+    AuditBatch, ChildLookups, ChildSelection, NewCase, NewFiring, NewTask, NewUser, ReasonUpdate,
+    Store, StoreError, StoredCarer, StoredChild, StoredComment, StoredHoliday, TaskFilter,
+    TeamChange,
 };
 use alliance_store_postgres::PostgresStore;
 use alliance_store_sqlite::{OpenMode, SqliteStore};
@@ -36,6 +39,7 @@ fn audited(action: Action) -> AuditBatch<'static> {
         events: vec![Event::new(action, None, "service", Some("1".to_owned()))],
         origin: Origin::default(),
         at: at(1_800_000_000),
+        follow_ups: Vec::new(),
     }
 }
 
@@ -1453,6 +1457,953 @@ async fn cases_opened_at_once_get_distinct_numbers_and_one_open_case_per_child()
             "{backend:?}"
         );
         assert_eq!(store.cases_of(ChildId(Uuid::from_u128(1))).await?.len(), 1);
+        opened.close().await;
+    }
+    Ok(())
+}
+
+// ---- Tasks, notices, the firings that raise them, and nudges ----
+
+/// A firing of the first-session rule for the service lead, about case C00001 of child 77.
+fn firing(n: u128, fire_at: Timestamp, dedupe_key: &str) -> NewFiring {
+    NewFiring {
+        id: FiringId(Uuid::from_u128(n)),
+        rule: Rule::ArrangeFirstSession,
+        fire_at,
+        recipient: Recipient::Role(Role::ServiceLead),
+        subject: Some(Subject {
+            child: Some(ChildId(Uuid::from_u128(77))),
+            record_type: "case".to_owned(),
+            record_id: "case-1".to_owned(),
+        }),
+        reference: "C00001".to_owned(),
+        dedupe_key: dedupe_key.to_owned(),
+    }
+}
+
+/// An audit batch whose change schedules `follow_ups`.
+fn scheduling(action: Action, follow_ups: Vec<NewFiring>) -> AuditBatch<'static> {
+    AuditBatch {
+        follow_ups,
+        ..audited(action)
+    }
+}
+
+/// Schedules `firings` with an audit entry of their own.
+async fn schedule(store: &dyn Store, firings: Vec<NewFiring>) -> Result<(), StoreError> {
+    store
+        .append_audit(&scheduling(Action::TaskRaised, firings))
+        .await
+        .map(|_| ())
+}
+
+fn new_task(n: u128, rule: Rule, owner: UserId, due_at: Option<Timestamp>) -> NewTask {
+    NewTask {
+        id: TaskId(Uuid::from_u128(n)),
+        rule,
+        owner,
+        title: rule.title("C00001"),
+        subject: None,
+        due_at,
+    }
+}
+
+fn task_id(n: u128) -> TaskId {
+    TaskId(Uuid::from_u128(n))
+}
+
+/// Schedules firing `n` at `now` and fires it at once, raising `tasks` and queueing `nudges`.
+async fn raise(
+    store: &dyn Store,
+    n: u128,
+    tasks: &[NewTask],
+    nudges: &[UserId],
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    schedule(store, vec![firing(n, now, &format!("raise-{n}"))]).await?;
+    let fired = store
+        .fire(
+            FiringId(Uuid::from_u128(n)),
+            tasks,
+            nudges,
+            now,
+            &audited(Action::TaskRaised),
+        )
+        .await?;
+    anyhow::ensure!(fired, "firing {n} had fired already");
+    Ok(())
+}
+
+async fn task_of(store: &dyn Store, n: u128) -> anyhow::Result<alliance_core::tasks::Task> {
+    store
+        .task(task_id(n))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("task {n} is missing"))
+}
+
+fn firing_ids(firings: &[NewFiring]) -> Vec<u128> {
+    firings.iter().map(|f| f.id.0.as_u128()).collect()
+}
+
+/// Nudges for `user`, pending (not sent) or all.
+async fn nudges_of(db: &TestDatabase, user: UserId, pending: bool) -> anyhow::Result<i64> {
+    let sent = if pending { " AND sent_at IS NULL" } else { "" };
+    crate::count_as_owner(
+        db,
+        &format!("SELECT COUNT(*) FROM nudges WHERE user_id = '{user}'{sent}"),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn follow_ups_land_with_their_change_and_a_repeated_dedupe_key_does_not_fail_it()
+-> anyhow::Result<()> {
+    for backend in backends() {
+        let (db, opened) = with_service(backend).await?;
+        let store = opened.store();
+        let lead = therapist(store.as_ref(), 401).await?;
+        let oak = SiteId(Uuid::from_u128(1));
+        store
+            .create_site(
+                oak,
+                &site("Oakfield Primary", SiteKind::School),
+                at(100),
+                &scheduling(
+                    Action::SiteCreated,
+                    vec![firing(1, at(100), "case-1:first-session")],
+                ),
+            )
+            .await?;
+        // The same key again, from another change: the change goes ahead, the firing is
+        // stored once, and the change's other follow-up is stored beside it.
+        let joined = NewFiring {
+            rule: Rule::JoinedCaseTeam,
+            recipient: Recipient::User(lead),
+            subject: None,
+            ..firing(3, at(300), "case-1:joined:401")
+        };
+        let updated = store
+            .update_site(
+                oak,
+                &site("Oakfield Primary School", SiteKind::School),
+                true,
+                Version::FIRST,
+                at(200),
+                &scheduling(
+                    Action::SiteUpdated,
+                    vec![firing(2, at(200), "case-1:first-session"), joined.clone()],
+                ),
+            )
+            .await?;
+        assert_eq!(updated.version, version(2), "{backend:?}");
+        // A change that is refused schedules nothing.
+        let stale = store
+            .update_site(
+                oak,
+                &site("Lost", SiteKind::School),
+                true,
+                Version::FIRST,
+                at(250),
+                &scheduling(Action::SiteUpdated, vec![firing(4, at(250), "lost")]),
+            )
+            .await;
+        assert_eq!(
+            stale.err(),
+            Some(StoreError::Stale {
+                current: version(2)
+            }),
+            "{backend:?}"
+        );
+        assert_eq!(
+            crate::count_as_owner(&db, "SELECT COUNT(*) FROM firings").await?,
+            2,
+            "{backend:?}"
+        );
+        // What was stored reads back whole, due first.
+        let claimed = store.claim_firings("w1", at(1000), at(1060), 10).await?;
+        assert_eq!(
+            claimed,
+            [firing(1, at(100), "case-1:first-session"), joined],
+            "{backend:?}"
+        );
+        opened.close().await;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_claimed_firing_raises_its_tasks_once() -> anyhow::Result<()> {
+    for backend in backends() {
+        let (db, opened) = with_service(backend).await?;
+        let store = opened.store();
+        let owner = therapist(store.as_ref(), 501).await?;
+        let other = therapist(store.as_ref(), 502).await?;
+        schedule(
+            store.as_ref(),
+            vec![firing(1, at(1000), "now"), firing(2, at(5000), "later")],
+        )
+        .await?;
+        // Nothing is due before its time.
+        assert!(
+            store
+                .claim_firings("w1", at(999), at(1099), 10)
+                .await?
+                .is_empty()
+        );
+        let claimed = store.claim_firings("w1", at(1000), at(1100), 10).await?;
+        assert_eq!(firing_ids(&claimed), [1], "{backend:?}");
+        // Held by w1: nobody else gets it.
+        assert!(
+            store
+                .claim_firings("w2", at(1050), at(1150), 10)
+                .await?
+                .is_empty()
+        );
+
+        let head = store.audit_head().await?;
+        let fired = store
+            .fire(
+                FiringId(Uuid::from_u128(1)),
+                &[
+                    new_task(11, Rule::ArrangeFirstSession, owner, Some(at(2000))),
+                    new_task(12, Rule::JoinedCaseTeam, owner, None),
+                ],
+                &[owner],
+                at(1010),
+                &audited(Action::TaskRaised),
+            )
+            .await?;
+        assert!(fired, "{backend:?}");
+        assert_eq!(store.audit_head().await?.seq, head.seq + 1);
+        let task = task_of(store.as_ref(), 11).await?;
+        assert_eq!(
+            (
+                task.kind,
+                task.rule,
+                task.owner,
+                task.title.as_str(),
+                task.subject.clone(),
+                task.due_at,
+                task.escalation_level,
+                task.done_at,
+                task.done_by,
+                task.version,
+                task.created_at,
+                task.updated_at,
+            ),
+            (
+                TaskKind::Task,
+                Rule::ArrangeFirstSession,
+                owner,
+                "Arrange the first session for case C00001",
+                None,
+                Some(at(2000)),
+                0,
+                None,
+                None,
+                Version::FIRST,
+                at(1010),
+                at(1010),
+            ),
+            "{backend:?}"
+        );
+        assert_eq!(task_of(store.as_ref(), 12).await?.kind, TaskKind::Notice);
+        assert_eq!(nudges_of(&db, owner, true).await?, 1);
+
+        // Fired once: a second attempt writes nothing, not even an audit entry.
+        let head = store.audit_head().await?;
+        let again = store
+            .fire(
+                FiringId(Uuid::from_u128(1)),
+                &[new_task(13, Rule::ArrangeFirstSession, other, None)],
+                &[other],
+                at(1020),
+                &audited(Action::TaskRaised),
+            )
+            .await?;
+        assert!(!again, "{backend:?}");
+        assert_eq!(store.task(task_id(13)).await?, None);
+        assert_eq!(nudges_of(&db, other, false).await?, 0);
+        assert_eq!(store.audit_head().await?, head, "{backend:?}");
+        // A fired firing is never claimed again, lease or no lease; an unknown one never fires.
+        assert!(
+            store
+                .claim_firings("w3", at(4000), at(4100), 10)
+                .await?
+                .is_empty()
+        );
+        assert!(
+            !store
+                .fire(
+                    FiringId(Uuid::from_u128(99)),
+                    &[],
+                    &[],
+                    at(1030),
+                    &audited(Action::TaskRaised)
+                )
+                .await?
+        );
+        let later = store.claim_firings("w3", at(5000), at(5100), 10).await?;
+        assert_eq!(firing_ids(&later), [2], "{backend:?}");
+        opened.close().await;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_firing_whose_lease_ran_out_is_claimed_again() -> anyhow::Result<()> {
+    for backend in backends() {
+        let (_db, opened) = with_service(backend).await?;
+        let store = opened.store();
+        schedule(store.as_ref(), vec![firing(1, at(1000), "k")]).await?;
+        let first = store.claim_firings("w1", at(1000), at(1100), 10).await?;
+        assert_eq!(firing_ids(&first), [1], "{backend:?}");
+        // Still held at the lease's last instant.
+        assert!(
+            store
+                .claim_firings("w2", at(1100), at(1200), 10)
+                .await?
+                .is_empty(),
+            "{backend:?}"
+        );
+        // w1 went away: once its lease has run out, another worker takes the firing over.
+        let second = store.claim_firings("w2", at(1101), at(1201), 10).await?;
+        assert_eq!(firing_ids(&second), [1], "{backend:?}");
+        assert!(
+            store
+                .claim_firings("w3", at(1150), at(1250), 10)
+                .await?
+                .is_empty()
+        );
+        opened.close().await;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn claimers_at_once_never_share_a_firing() -> anyhow::Result<()> {
+    const FIRINGS: u128 = 150;
+    for backend in backends() {
+        let (_db, opened) = with_service(backend).await?;
+        let store = opened.store();
+        schedule(
+            store.as_ref(),
+            (1..=FIRINGS)
+                .map(|n| firing(n, at(1000 + n as i64), &format!("k{n}")))
+                .collect(),
+        )
+        .await?;
+        // Eight workers claim a few at a time, all at once, until they find nothing.
+        let workers: Vec<_> = (0..8)
+            .map(|w| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let mut mine = Vec::new();
+                    loop {
+                        let got = store
+                            .claim_firings(&format!("worker-{w}"), at(5000), at(5060), 4)
+                            .await?;
+                        if got.is_empty() {
+                            return Ok::<_, StoreError>(mine);
+                        }
+                        mine.extend(firing_ids(&got));
+                    }
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for worker in workers {
+            all.extend(worker.await??);
+        }
+        // A worker whose choice others had just taken may stop early; the rest is left for
+        // the next round, never handed out twice.
+        loop {
+            let got = store
+                .claim_firings("sweeper", at(5000), at(5060), 50)
+                .await?;
+            if got.is_empty() {
+                break;
+            }
+            all.extend(firing_ids(&got));
+        }
+        let distinct: std::collections::BTreeSet<u128> = all.iter().copied().collect();
+        assert_eq!(
+            distinct.len(),
+            all.len(),
+            "{backend:?}: a firing was claimed twice"
+        );
+        assert_eq!(distinct, (1..=FIRINGS).collect(), "{backend:?}");
+        opened.close().await;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_overdue_task_escalates_one_step_at_a_time() -> anyhow::Result<()> {
+    for backend in backends() {
+        let (db, opened) = with_service(backend).await?;
+        let store = opened.store();
+        let owner = therapist(store.as_ref(), 601).await?;
+        let lead = therapist(store.as_ref(), 602).await?;
+        raise(
+            store.as_ref(),
+            1,
+            &[
+                new_task(11, Rule::ArrangeFirstSession, owner, Some(at(2000))),
+                new_task(12, Rule::ArrangeFirstSession, owner, Some(at(9000))),
+                new_task(13, Rule::JoinedCaseTeam, owner, None),
+                new_task(14, Rule::ArrangeFirstSession, owner, Some(at(1500))),
+            ],
+            &[],
+            at(1000),
+        )
+        .await?;
+        let overdue = |tasks: Vec<alliance_core::tasks::Task>| -> Vec<u128> {
+            tasks.into_iter().map(|t| t.id.0.as_u128()).collect()
+        };
+        assert_eq!(
+            overdue(store.overdue_tasks(at(3000), 10).await?),
+            [14, 11],
+            "{backend:?}"
+        );
+        assert_eq!(overdue(store.overdue_tasks(at(3000), 1).await?), [14]);
+        assert!(store.overdue_tasks(at(1500), 10).await?.is_empty());
+
+        // Four processes take the first step at once: one does.
+        let attempts: Vec<_> = (0..4u128)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    store
+                        .escalate(
+                            task_id(11),
+                            0,
+                            &[new_task(21 + i, Rule::Overdue, lead, None)],
+                            &[lead],
+                            at(3000),
+                            &audited(Action::TaskEscalated),
+                        )
+                        .await
+                })
+            })
+            .collect();
+        let mut taken = 0;
+        for attempt in attempts {
+            if attempt.await?? {
+                taken += 1;
+            }
+        }
+        assert_eq!(taken, 1, "{backend:?}");
+        let mut notices = 0;
+        for n in 21..25 {
+            if let Some(notice) = store.task(task_id(n)).await? {
+                assert_eq!((notice.kind, notice.owner), (TaskKind::Notice, lead));
+                notices += 1;
+            }
+        }
+        assert_eq!(notices, 1, "{backend:?}");
+        let task = task_of(store.as_ref(), 11).await?;
+        // Escalation is not an edit: the owner's version still holds.
+        assert_eq!(
+            (task.escalation_level, task.version, task.updated_at),
+            (1, Version::FIRST, at(3000)),
+            "{backend:?}"
+        );
+        assert_eq!(nudges_of(&db, lead, true).await?, 1);
+
+        // The same step again is refused; the next one is taken, without a second nudge while
+        // the first waits.
+        let repeat = store
+            .escalate(
+                task_id(11),
+                0,
+                &[new_task(25, Rule::Overdue, lead, None)],
+                &[lead],
+                at(3100),
+                &audited(Action::TaskEscalated),
+            )
+            .await?;
+        assert!(!repeat, "{backend:?}");
+        assert_eq!(store.task(task_id(25)).await?, None);
+        let next = store
+            .escalate(
+                task_id(11),
+                1,
+                &[new_task(26, Rule::Overdue, lead, None)],
+                &[lead],
+                at(4000),
+                &audited(Action::TaskEscalated),
+            )
+            .await?;
+        assert!(next, "{backend:?}");
+        assert_eq!(task_of(store.as_ref(), 11).await?.escalation_level, 2);
+        assert_eq!(nudges_of(&db, lead, false).await?, 1, "{backend:?}");
+
+        // A task done is neither overdue nor escalated.
+        store
+            .complete_task(
+                task_id(11),
+                owner,
+                Version::FIRST,
+                at(4100),
+                &audited(Action::TaskCompleted),
+            )
+            .await?;
+        assert_eq!(overdue(store.overdue_tasks(at(5000), 10).await?), [14]);
+        let done = store
+            .escalate(
+                task_id(11),
+                2,
+                &[],
+                &[],
+                at(5000),
+                &audited(Action::TaskEscalated),
+            )
+            .await?;
+        assert!(!done, "{backend:?}");
+        opened.close().await;
+    }
+    Ok(())
+}
+
+/// Every page of `owner`'s list, `limit` at a time, as task numbers.
+async fn every_page(
+    store: &dyn Store,
+    owner: UserId,
+    filter: TaskFilter,
+    limit: i64,
+) -> anyhow::Result<Vec<u128>> {
+    let mut all = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let request = PageRequest::parse(Some(limit), after.as_deref())
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let page: Page<alliance_core::tasks::Task> =
+            store.tasks_for(owner, filter, &request).await?;
+        anyhow::ensure!(page.items.len() <= limit as usize);
+        all.extend(page.items.iter().map(|t| t.id.0.as_u128()));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return Ok(all),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_persons_tasks_are_listed_open_first_then_by_due_time_then_newest_and_paged()
+-> anyhow::Result<()> {
+    for backend in backends() {
+        let (_db, opened) = with_service(backend).await?;
+        let store = opened.store();
+        let owner = therapist(store.as_ref(), 701).await?;
+        let other = therapist(store.as_ref(), 702).await?;
+        let task = |n, due: Option<i64>| new_task(n, Rule::ArrangeFirstSession, owner, due.map(at));
+        let notice = |n| new_task(n, Rule::JoinedCaseTeam, owner, None);
+        raise(
+            store.as_ref(),
+            1,
+            &[
+                task(31, Some(5000)),
+                notice(32),
+                task(33, Some(3000)),
+                new_task(39, Rule::ArrangeFirstSession, other, Some(at(1))),
+            ],
+            &[],
+            at(1000),
+        )
+        .await?;
+        raise(
+            store.as_ref(),
+            2,
+            &[
+                notice(34),
+                task(38, Some(3000)),
+                task(35, Some(3000)),
+                task(36, Some(1000)),
+                new_task(37, Rule::JoinedCaseTeam, owner, None),
+            ],
+            &[],
+            at(2000),
+        )
+        .await?;
+        for n in [36, 37] {
+            store
+                .complete_task(
+                    task_id(n),
+                    owner,
+                    Version::FIRST,
+                    at(2500),
+                    &audited(Action::TaskCompleted),
+                )
+                .await?;
+        }
+        // Open ones by due time (the same due time: newest first, then by id), the undated
+        // after them (newest first); then what is done, in the same order.
+        let expected = [35, 38, 33, 31, 34, 32, 36, 37];
+        for limit in 1..=9 {
+            assert_eq!(
+                every_page(store.as_ref(), owner, TaskFilter::default(), limit).await?,
+                expected,
+                "{backend:?}, {limit} a page"
+            );
+        }
+        let open = TaskFilter {
+            open_only: true,
+            kind: None,
+        };
+        for limit in [1, 2, 50] {
+            assert_eq!(
+                every_page(store.as_ref(), owner, open, limit).await?,
+                [35, 38, 33, 31, 34, 32],
+                "{backend:?}"
+            );
+        }
+        let notices = TaskFilter {
+            open_only: false,
+            kind: Some(TaskKind::Notice),
+        };
+        for limit in [1, 2] {
+            assert_eq!(
+                every_page(store.as_ref(), owner, notices, limit).await?,
+                [34, 32, 37],
+                "{backend:?}"
+            );
+        }
+        let open_notices = TaskFilter {
+            open_only: true,
+            kind: Some(TaskKind::Notice),
+        };
+        assert_eq!(
+            every_page(store.as_ref(), owner, open_notices, 1).await?,
+            [34, 32]
+        );
+        assert_eq!(
+            every_page(store.as_ref(), other, TaskFilter::default(), 1).await?,
+            [39]
+        );
+        // A cursor this list never gave out is no position in it.
+        let made_up = PageRequest::parse(Some(2), Some("0:0:0:0:nope"))
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        assert_eq!(
+            store
+                .tasks_for(owner, TaskFilter::default(), &made_up)
+                .await
+                .err(),
+            Some(StoreError::NotFound),
+            "{backend:?}"
+        );
+        opened.close().await;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_task_is_completed_once_at_its_version_and_takes_comments() -> anyhow::Result<()> {
+    for backend in backends() {
+        let (_db, opened) = with_service(backend).await?;
+        let store = opened.store();
+        let owner = therapist(store.as_ref(), 801).await?;
+        raise(
+            store.as_ref(),
+            1,
+            &[new_task(
+                41,
+                Rule::ArrangeFirstSession,
+                owner,
+                Some(at(9000)),
+            )],
+            &[],
+            at(1000),
+        )
+        .await?;
+        let complete = |expected: Version| {
+            let store = store.clone();
+            async move {
+                store
+                    .complete_task(
+                        task_id(41),
+                        owner,
+                        expected,
+                        at(1500),
+                        &audited(Action::TaskCompleted),
+                    )
+                    .await
+            }
+        };
+        assert_eq!(
+            complete(version(2)).await.err(),
+            Some(StoreError::Stale {
+                current: Version::FIRST
+            }),
+            "{backend:?}"
+        );
+        let done = complete(Version::FIRST).await?;
+        assert_eq!(
+            (done.done_at, done.done_by, done.version, done.updated_at),
+            (Some(at(1500)), Some(owner), version(2), at(1500)),
+            "{backend:?}"
+        );
+        assert!(!done.is_open());
+        assert_eq!(store.task(task_id(41)).await?, Some(done));
+        // Done already, at the version it is now: a conflict, not a second completion.
+        assert_eq!(
+            complete(version(2)).await.err(),
+            Some(StoreError::Conflict("tasks_done".into())),
+            "{backend:?}"
+        );
+        assert_eq!(
+            complete(Version::FIRST).await.err(),
+            Some(StoreError::Stale {
+                current: version(2)
+            })
+        );
+        let missing = store
+            .complete_task(
+                task_id(49),
+                owner,
+                Version::FIRST,
+                at(1500),
+                &audited(Action::TaskCompleted),
+            )
+            .await;
+        assert_eq!(missing.err(), Some(StoreError::NotFound));
+
+        // Comments, oldest first; none on a task that does not exist.
+        let comment = |n: u128, task: u128, second: i64| StoredComment {
+            id: Uuid::from_u128(n),
+            task_id: task_id(task),
+            author: owner,
+            sealed_text: sealed(&[n as u8; 4]),
+            created_at: at(second),
+        };
+        store
+            .add_comment(&comment(2, 41, 1700), &audited(Action::TaskCommented))
+            .await?;
+        store
+            .add_comment(&comment(1, 41, 1600), &audited(Action::TaskCommented))
+            .await?;
+        assert_eq!(
+            store.comments(task_id(41)).await?,
+            [comment(1, 41, 1600), comment(2, 41, 1700)],
+            "{backend:?}"
+        );
+        let nowhere = store
+            .add_comment(&comment(3, 49, 1800), &audited(Action::TaskCommented))
+            .await;
+        assert_eq!(nowhere.err(), Some(StoreError::NotFound), "{backend:?}");
+        assert!(store.comments(task_id(49)).await?.is_empty());
+        opened.close().await;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn reassigning_a_task_queues_one_nudge_for_the_new_owner() -> anyhow::Result<()> {
+    for backend in backends() {
+        let (db, opened) = with_service(backend).await?;
+        let store = opened.store();
+        let first = therapist(store.as_ref(), 901).await?;
+        let second = therapist(store.as_ref(), 902).await?;
+        let third = therapist(store.as_ref(), 903).await?;
+        raise(
+            store.as_ref(),
+            1,
+            &[
+                new_task(51, Rule::ArrangeFirstSession, first, None),
+                new_task(52, Rule::ArrangeFirstSession, first, None),
+            ],
+            &[],
+            at(1000),
+        )
+        .await?;
+        let reassign = |n: u128, to: UserId, expected: Version, second: i64| {
+            let store = store.clone();
+            async move {
+                store
+                    .reassign_task(
+                        task_id(n),
+                        to,
+                        expected,
+                        at(second),
+                        &audited(Action::TaskReassigned),
+                    )
+                    .await
+            }
+        };
+        let moved = reassign(51, second, Version::FIRST, 1100).await?;
+        assert_eq!(
+            (moved.owner, moved.version, moved.updated_at),
+            (second, version(2), at(1100)),
+            "{backend:?}"
+        );
+        assert_eq!(nudges_of(&db, second, true).await?, 1, "{backend:?}");
+        // A second task for them while the nudge waits: still one nudge.
+        reassign(52, second, Version::FIRST, 1200).await?;
+        assert_eq!(nudges_of(&db, second, false).await?, 1, "{backend:?}");
+        assert_eq!(
+            reassign(51, third, Version::FIRST, 1300).await.err(),
+            Some(StoreError::Stale {
+                current: version(2)
+            }),
+            "{backend:?}"
+        );
+        assert_eq!(nudges_of(&db, third, false).await?, 0);
+        assert_eq!(
+            reassign(59, third, Version::FIRST, 1300).await.err(),
+            Some(StoreError::NotFound)
+        );
+        // Once it has gone out, the next task brings a new one.
+        let claimed = store.claim_nudges("w1", at(1300), at(1360), 10).await?;
+        assert_eq!(
+            claimed.iter().map(|(_, user)| *user).collect::<Vec<_>>(),
+            [second],
+            "{backend:?}"
+        );
+        store.nudge_done(claimed[0].0, at(1310)).await?;
+        reassign(52, first, version(2), 1400).await?;
+        reassign(52, second, version(3), 1500).await?;
+        assert_eq!(nudges_of(&db, second, true).await?, 1, "{backend:?}");
+        assert_eq!(nudges_of(&db, second, false).await?, 2, "{backend:?}");
+        opened.close().await;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn nudges_are_claimed_sent_and_retried_after_a_failure() -> anyhow::Result<()> {
+    for backend in backends() {
+        let (db, opened) = with_service(backend).await?;
+        let store = opened.store();
+        let one = therapist(store.as_ref(), 1001).await?;
+        let two = therapist(store.as_ref(), 1002).await?;
+        raise(store.as_ref(), 1, &[], &[one, two], at(1000)).await?;
+        assert!(
+            store
+                .claim_nudges("w1", at(999), at(1059), 10)
+                .await?
+                .is_empty()
+        );
+        let claimed = store.claim_nudges("w1", at(1000), at(1060), 10).await?;
+        let mut users: Vec<UserId> = claimed.iter().map(|(_, u)| *u).collect();
+        users.sort();
+        assert_eq!(users, [one, two], "{backend:?}");
+        let id_of = |user: UserId| {
+            claimed
+                .iter()
+                .find(|(_, u)| *u == user)
+                .map(|(id, _)| *id)
+                .unwrap_or_default()
+        };
+        // Held: nobody else takes them.
+        assert!(
+            store
+                .claim_nudges("w2", at(1010), at(1070), 10)
+                .await?
+                .is_empty()
+        );
+        store.nudge_done(id_of(two), at(1020)).await?;
+        store.nudge_failed(id_of(one), at(2000)).await?;
+        let attempts = format!("SELECT attempts FROM nudges WHERE user_id = '{one}'");
+        assert_eq!(
+            crate::count_as_owner(&db, &attempts).await?,
+            1,
+            "{backend:?}"
+        );
+        // The failed one waits for its retry time, lease released or not; the sent one is done.
+        assert!(
+            store
+                .claim_nudges("w2", at(1999), at(2059), 10)
+                .await?
+                .is_empty(),
+            "{backend:?}"
+        );
+        let retried = store.claim_nudges("w2", at(2000), at(2060), 10).await?;
+        assert_eq!(retried, [(id_of(one), one)], "{backend:?}");
+        store.nudge_done(id_of(one), at(2010)).await?;
+        // Saying so again changes nothing; a failure after the sending does not unsend it.
+        store.nudge_done(id_of(one), at(2020)).await?;
+        store.nudge_failed(id_of(one), at(3000)).await?;
+        assert!(
+            store
+                .claim_nudges("w3", at(9000), at(9060), 10)
+                .await?
+                .is_empty(),
+            "{backend:?}"
+        );
+        assert_eq!(
+            crate::count_as_owner(
+                &db,
+                "SELECT COUNT(*) FROM nudges WHERE sent_at IS NOT NULL AND attempts = 1 \
+                 AND sent_at = 2010000000"
+            )
+            .await?,
+            1,
+            "{backend:?}"
+        );
+        let unknown = Uuid::from_u128(12345);
+        assert_eq!(
+            store.nudge_done(unknown, at(1)).await.err(),
+            Some(StoreError::NotFound)
+        );
+        assert_eq!(
+            store.nudge_failed(unknown, at(1)).await.err(),
+            Some(StoreError::NotFound)
+        );
+        opened.close().await;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn imported_bank_holidays_replace_the_title_of_a_date_already_stored() -> anyhow::Result<()> {
+    let holiday = |division: &str, on: Date, title: &str| StoredHoliday {
+        division: division.to_owned(),
+        date: on,
+        title: title.to_owned(),
+    };
+    for backend in backends() {
+        let (_db, opened) = with_service(backend).await?;
+        let store = opened.store();
+        assert!(store.imported_holidays().await?.is_empty());
+        store
+            .import_holidays(
+                &[
+                    holiday("scotland", date(2026, 11, 30), "St Andrew's Day"),
+                    holiday("england-and-wales", date(2026, 12, 28), "Boxing Day"),
+                    holiday("england-and-wales", date(2026, 12, 25), "Christmas Day"),
+                ],
+                at(1000),
+                &audited(Action::HolidaysImported),
+            )
+            .await?;
+        store
+            .import_holidays(
+                &[
+                    holiday(
+                        "england-and-wales",
+                        date(2026, 12, 28),
+                        "Boxing Day (substitute day)",
+                    ),
+                    holiday("northern-ireland", date(2026, 3, 17), "St Patrick's Day"),
+                ],
+                at(2000),
+                &audited(Action::HolidaysImported),
+            )
+            .await?;
+        assert_eq!(
+            store.imported_holidays().await?,
+            [
+                holiday("england-and-wales", date(2026, 12, 25), "Christmas Day"),
+                holiday(
+                    "england-and-wales",
+                    date(2026, 12, 28),
+                    "Boxing Day (substitute day)"
+                ),
+                holiday("northern-ireland", date(2026, 3, 17), "St Patrick's Day"),
+                holiday("scotland", date(2026, 11, 30), "St Andrew's Day"),
+            ],
+            "{backend:?}"
+        );
         opened.close().await;
     }
     Ok(())

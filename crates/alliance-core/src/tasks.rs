@@ -1,0 +1,272 @@
+//! Tasks and notices, and the rules that raise them. A feature registers a rule here (what it
+//! raises, for whom, when it is due, and whom to tell when it is overdue); the scheduler in
+//! the service layer raises and escalates by these rules. Titles carry case numbers, never
+//! names or content, so a list of tasks says nothing a reader may not know; and every task
+//! that points at a child's record is shown only to someone who passes that record's check.
+
+use crate::children::ChildId;
+use crate::directory::uuid_id;
+use crate::error::parse_text;
+use crate::identity::{Role, UserId};
+use crate::version::Version;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+uuid_id!(TaskId, "a task");
+uuid_id!(FiringId, "a scheduled firing");
+
+/// A task asks for something to be done by a time; a notice only tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TaskKind {
+    Task,
+    Notice,
+}
+
+impl TaskKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            TaskKind::Task => "task",
+            TaskKind::Notice => "notice",
+        }
+    }
+
+    pub fn parse(code: &str) -> Result<Self, String> {
+        match code {
+            "task" => Ok(Self::Task),
+            "notice" => Ok(Self::Notice),
+            _ => Err("Choose task or notice".to_owned()),
+        }
+    }
+}
+
+/// Who a rule raises its task or notice for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Recipient {
+    User(UserId),
+    /// Every active holder of the role.
+    Role(Role),
+}
+
+impl Recipient {
+    /// Stored as the user's id, or `role:` and the role's code.
+    pub fn code(self) -> String {
+        match self {
+            Recipient::User(id) => id.to_string(),
+            Recipient::Role(role) => format!("role:{}", role.code()),
+        }
+    }
+
+    pub fn parse(code: &str) -> Result<Self, String> {
+        match code.strip_prefix("role:") {
+            Some(role) => Role::parse(role).map(Recipient::Role),
+            None => UserId::parse(code).map(Recipient::User),
+        }
+    }
+}
+
+/// One step of an escalation ladder: this many working days after the due time (0: as soon
+/// as it is overdue), a notice goes to these people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    pub after_working_days: u32,
+    pub notify: StepRecipient,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepRecipient {
+    /// The task's owner, reminded.
+    Owner,
+    Role(Role),
+}
+
+/// The rules features register. Each has a stable code (stored with what it raised).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Rule {
+    /// A case has a lead: arrange the first session (due in ten working days; the owner is
+    /// reminded when it is overdue and the service lead told five working days later).
+    ArrangeFirstSession,
+    /// Someone was added to a case team.
+    JoinedCaseTeam,
+    /// A case was transferred to a new lead.
+    CaseTransferred,
+    /// A task is overdue (raised by escalation).
+    Overdue,
+}
+
+impl Rule {
+    pub const ALL: [Rule; 4] = [
+        Rule::ArrangeFirstSession,
+        Rule::JoinedCaseTeam,
+        Rule::CaseTransferred,
+        Rule::Overdue,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Rule::ArrangeFirstSession => "case.arrange-first-session",
+            Rule::JoinedCaseTeam => "case.joined-team",
+            Rule::CaseTransferred => "case.transferred",
+            Rule::Overdue => "task.overdue",
+        }
+    }
+
+    pub fn parse(code: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.code() == code)
+            .ok_or_else(|| format!("unknown rule {code:?}"))
+    }
+
+    pub fn kind(self) -> TaskKind {
+        match self {
+            Rule::ArrangeFirstSession => TaskKind::Task,
+            Rule::JoinedCaseTeam | Rule::CaseTransferred | Rule::Overdue => TaskKind::Notice,
+        }
+    }
+
+    /// For a task: how many working days it has, counted from when it was raised.
+    pub fn due_in_working_days(self) -> Option<u32> {
+        match self {
+            Rule::ArrangeFirstSession => Some(10),
+            _ => None,
+        }
+    }
+
+    /// Who is told, and when, once the task is overdue.
+    pub fn ladder(self) -> &'static [Step] {
+        match self {
+            Rule::ArrangeFirstSession => &[
+                Step {
+                    after_working_days: 0,
+                    notify: StepRecipient::Owner,
+                },
+                Step {
+                    after_working_days: 5,
+                    notify: StepRecipient::Role(Role::ServiceLead),
+                },
+            ],
+            _ => &[],
+        }
+    }
+
+    /// The title, from the case number (or other reference) only: never a name.
+    pub fn title(self, reference: &str) -> String {
+        match self {
+            Rule::ArrangeFirstSession => format!("Arrange the first session for case {reference}"),
+            Rule::JoinedCaseTeam => format!("You were added to the team of case {reference}"),
+            Rule::CaseTransferred => format!("Case {reference} was transferred to you"),
+            Rule::Overdue => format!("Overdue: {reference}"),
+        }
+    }
+}
+
+/// What a task or notice points at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subject {
+    /// The child whose record it is, when it is one: the task is shown only to people who
+    /// may know the child.
+    pub child: Option<ChildId>,
+    pub record_type: String,
+    pub record_id: String,
+}
+
+/// A task or notice as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Task {
+    pub id: TaskId,
+    pub kind: TaskKind,
+    pub rule: Rule,
+    pub owner: UserId,
+    pub title: String,
+    pub subject: Option<Subject>,
+    pub due_at: Option<Timestamp>,
+    /// How many steps of the rule's ladder have been taken.
+    pub escalation_level: u32,
+    /// Completed (a task) or read (a notice).
+    pub done_at: Option<Timestamp>,
+    pub done_by: Option<UserId>,
+    pub version: Version,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl Task {
+    pub fn is_open(&self) -> bool {
+        self.done_at.is_none()
+    }
+
+    pub fn is_overdue(&self, now: Timestamp) -> bool {
+        self.is_open() && self.due_at.is_some_and(|due| due < now)
+    }
+}
+
+/// A comment on a task (sealed at rest: it may say anything).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comment {
+    pub author: UserId,
+    pub text: String,
+    pub at: Timestamp,
+}
+
+/// A comment as typed.
+pub fn parse_comment(raw: &str) -> Result<String, String> {
+    parse_text(raw, 1, 2000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_round_trip_and_only_tasks_have_ladders_and_deadlines() {
+        for rule in Rule::ALL {
+            assert_eq!(Rule::parse(rule.code()), Ok(rule));
+            if rule.kind() == TaskKind::Notice {
+                assert!(rule.ladder().is_empty() && rule.due_in_working_days().is_none());
+            }
+        }
+        assert!(Rule::parse("nope").is_err());
+    }
+
+    #[test]
+    fn titles_name_the_case_not_the_child() {
+        assert_eq!(
+            Rule::ArrangeFirstSession.title("C00042"),
+            "Arrange the first session for case C00042"
+        );
+    }
+
+    #[test]
+    fn recipients_round_trip() {
+        let user = Recipient::User(UserId(uuid::Uuid::from_u128(7)));
+        assert_eq!(Recipient::parse(&user.code()), Ok(user));
+        let role = Recipient::Role(Role::ServiceLead);
+        assert_eq!(role.code(), "role:service-lead");
+        assert_eq!(Recipient::parse("role:service-lead"), Ok(role));
+        assert!(Recipient::parse("role:king").is_err());
+    }
+
+    #[test]
+    fn a_task_is_overdue_only_while_open_and_past_due() {
+        let now = Timestamp::from_second(1_800_000_000).unwrap_or(Timestamp::UNIX_EPOCH);
+        let mut task = Task {
+            id: TaskId(uuid::Uuid::nil()),
+            kind: TaskKind::Task,
+            rule: Rule::ArrangeFirstSession,
+            owner: UserId(uuid::Uuid::nil()),
+            title: String::new(),
+            subject: None,
+            due_at: Some(Timestamp::UNIX_EPOCH),
+            escalation_level: 0,
+            done_at: None,
+            done_by: None,
+            version: Version::FIRST,
+            created_at: Timestamp::UNIX_EPOCH,
+            updated_at: Timestamp::UNIX_EPOCH,
+        };
+        assert!(task.is_overdue(now));
+        task.done_at = Some(now);
+        assert!(!task.is_overdue(now));
+    }
+}
