@@ -7,6 +7,9 @@ import { check, launch } from './support.mjs';
 const base = process.env.ALLIANCE_URL;
 const password = process.env.ALLIANCE_DEMO_PASSWORD;
 let browser;
+// Shared by the journeys of this file, which run in order: the child the administrator adds,
+// and the therapist made its lead.
+const added = { surname: '', url: '', leadName: '' };
 
 before(async () => {
   assert.ok(base && password, 'run through e2e/run, which starts the server');
@@ -40,8 +43,11 @@ function nhsNumber(seed) {
   }
 }
 
-test('an administrator adds a school with a room, a child, a restricted carer and a case', async () => {
+test('an administrator adds a school with a room, a child with two carers (one restricted) and a case', async () => {
   const { context, page } = await signedIn('demo-admin');
+  // The therapist who will lead the case: demo-therapist-2, found by username.
+  await page.goto(`${base}/admin/users?q=demo-therapist-2`);
+  added.leadName = (await page.locator('tbody tr').first().getByRole('link').textContent()).trim();
   await page.getByRole('link', { name: 'Sites' }).click();
   await page.getByRole('heading', { name: 'Sites and rooms' }).waitFor();
   await check(page, 'sites');
@@ -72,6 +78,7 @@ test('an administrator adds a school with a room, a child, a restricted carer an
   await page.getByRole('link', { name: 'Add a child' }).click();
   await check(page, 'add-child');
   const surname = `Testfield${Date.now() % 100000}`;
+  added.surname = surname;
   await page.getByLabel('Legal name').fill(`Amelia Rose ${surname}`);
   await page.getByLabel('Preferred name').fill('Millie');
   await page.getByLabel('Date of birth').fill('14/03/2016');
@@ -86,7 +93,17 @@ test('an administrator adds a school with a room, a child, a restricted carer an
   await page.getByRole('button', { name: 'Add the child' }).click();
   await page.getByRole('heading', { name: 'Millie', exact: true }).waitFor();
   await page.getByText(school).waitFor();
+  added.url = new URL(page.url()).pathname;
   await check(page, 'child-added');
+
+  await page.getByRole('link', { name: 'Add a carer' }).click();
+  await page.getByLabel('Name', { exact: true }).fill('Jo Testfield');
+  await page.getByLabel('Relationship to the child').fill('Mother');
+  await page.getByLabel('Parental responsibility').selectOption('parent');
+  await page.getByLabel('Looks after the child day to day').check();
+  await page.getByLabel('Telephone (optional)').fill('07700 900123');
+  await page.getByRole('button', { name: 'Add the carer' }).click();
+  await page.getByRole('heading', { name: /Jo Testfield/ }).waitFor();
 
   await page.getByRole('link', { name: 'Add a carer' }).click();
   await page.getByLabel('Name', { exact: true }).fill('Sam Testfield');
@@ -105,12 +122,36 @@ test('an administrator adds a school with a room, a child, a restricted carer an
   await page.getByRole('link', { name: 'Open a case' }).click();
   await page.getByText('The reason for referral is clinical').waitFor();
   await page.getByLabel('Referred by').selectOption('school');
-  await page.getByLabel('Lead therapist').selectOption({ index: 1 });
+  await page.getByLabel('Lead therapist').selectOption({ label: added.leadName });
   await check(page, 'open-case');
   await page.getByRole('button', { name: 'Open the case' }).click();
   await page.getByText('Referred, not yet seen').first().waitFor();
   await check(page, 'child-with-case');
   await context.close();
+});
+
+test('the lead finds the new child by name; another therapist cannot, by list, search or address', async () => {
+  assert.ok(added.url, 'runs after the administrator\'s journey');
+  const lead = await signedIn('demo-therapist-2');
+  await lead.page.getByRole('link', { name: 'Children' }).click();
+  await lead.page.getByLabel('Name, NHS number or UPN').fill(added.surname);
+  await lead.page.getByRole('button', { name: 'Filter' }).click();
+  await lead.page.getByRole('link', { name: 'Millie' }).click();
+  await lead.page.getByRole('heading', { name: 'Millie', exact: true }).waitFor();
+  await check(lead.page, 'child-found-by-lead');
+  await lead.context.close();
+
+  const other = await signedIn('demo-therapist-3');
+  await other.page.getByRole('link', { name: 'Children' }).click();
+  assert.equal(await other.page.getByRole('link', { name: 'Millie' }).count(), 0, 'not in the list');
+  await other.page.getByLabel('Name, NHS number or UPN').fill(added.surname);
+  await other.page.getByRole('button', { name: 'Filter' }).click();
+  await other.page.getByText('No children match.').waitFor();
+  await check(other.page, 'child-not-found-by-search');
+  const response = await other.page.goto(`${base}${added.url}`);
+  assert.equal(response.status(), 404, 'the address answers as if there were no such child');
+  assert.equal(await other.page.getByText('Millie').count(), 0);
+  await other.context.close();
 });
 
 test('a therapist sees their caseload, the referral reason, and manages the case team', async () => {

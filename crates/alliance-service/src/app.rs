@@ -81,6 +81,13 @@ impl Alliance {
             .date()
     }
 
+    /// Signs people out after `idle` without a request (policy default 30 minutes).
+    #[must_use]
+    pub fn with_idle_timeout(mut self, idle_minutes: u32) -> Self {
+        self.settings.sessions.idle = jiff::SignedDuration::from_mins(i64::from(idle_minutes));
+        self
+    }
+
     /// Sends staff nudges through `mailer` (an SMTP server, or a test's sink).
     #[must_use]
     pub fn with_mailer(mut self, mailer: Arc<dyn crate::mail::Mailer>) -> Self {

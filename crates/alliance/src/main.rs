@@ -294,6 +294,15 @@ struct ServeArgs {
         value_parser = clap::value_parser!(u64).range(1..=86_400)
     )]
     scheduler_interval: u64,
+    /// Sign people out after this many minutes without a request (policy default 30).
+    #[arg(
+        long,
+        env = "ALLIANCE_SESSION_IDLE_MINUTES",
+        value_name = "MINUTES",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u32).range(1..=480)
+    )]
+    session_idle_minutes: u32,
 }
 
 #[derive(Args)]
@@ -362,7 +371,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::resolve(&overrides)?;
     init_logging(&settings.log);
     match cli.command {
-        Command::Serve(args) => serve(&settings, args.demo, args.scheduler_interval).await,
+        Command::Serve(args) => serve(&settings, &args).await,
         Command::Demo(args) => run_demo(&settings, args).await,
         Command::Migrate(args) => migrate(&settings, args).await,
         Command::CheckConfig => check_config(&settings).await,
@@ -543,10 +552,13 @@ fn print_demo(summary: &DemoSummary) {
     }
 }
 
-async fn serve(settings: &Settings, demo: bool, scheduler_interval: u64) -> anyhow::Result<()> {
+async fn serve(settings: &Settings, args: &ServeArgs) -> anyhow::Result<()> {
+    let (demo, scheduler_interval) = (args.demo, args.scheduler_interval);
     settings.check_transport()?;
     let database = open_for_writing(settings).await?;
-    let alliance = build_alliance(settings, &database).await?;
+    let alliance = build_alliance(settings, &database)
+        .await?
+        .with_idle_timeout(args.session_idle_minutes);
     let alliance = match mailer(settings)? {
         Some(mailer) => alliance.with_mailer(mailer),
         None => alliance,
