@@ -21,6 +21,7 @@ pub mod outbound;
 pub mod paging;
 pub mod policy;
 pub mod random;
+pub mod schedule;
 pub mod service;
 pub mod tasks;
 pub mod uk;
