@@ -208,3 +208,44 @@ test('staff have no children list, and a child\'s address answers as if nothing 
   await page.getByRole('heading', { name: 'Sites and rooms' }).waitFor();
   await context.close();
 });
+
+test('an administrator adds a term calendar and sees a weekly slot\'s sessions without the half-term', async () => {
+  const { context, page } = await signedIn('demo-admin');
+  await page.goto(`${base}/calendars`);
+  await page.getByRole('heading', { name: 'Term calendars' }).waitFor();
+  await check(page, 'calendars');
+  await page.getByRole('link', { name: 'Add a term calendar' }).click();
+  await page.getByLabel('Calendar name').fill(`Hazelwood ${Date.now() % 100000}`);
+  await page.getByLabel(/^Rows:/).fill([
+    'kind,name,starts,ends,reason',
+    'term,Autumn term,02/09/2026,18/12/2026,',
+    'half-term,Autumn term,26/10/2026,30/10/2026,',
+    'term,Winter term,01/12/2026,20/12/2026,',
+  ].join('\n'));
+  await page.getByRole('button', { name: 'Check the rows' }).click();
+  await page.getByText(/Line 4:/).first().waitFor();
+  await check(page, 'calendar-rows-errors');
+  await page.getByLabel(/^Rows:/).fill([
+    'kind,name,starts,ends,reason',
+    'term,Autumn term,02/09/2026,18/12/2026,',
+    'half-term,Autumn term,26/10/2026,30/10/2026,',
+    'inset,Training day,23/11/2026,,Training day',
+  ].join('\n'));
+  await page.getByRole('button', { name: 'Check the rows' }).click();
+  await page.getByRole('heading', { name: 'What these rows make (not saved yet)' }).waitFor();
+  await page.getByRole('button', { name: 'Add the calendar' }).click();
+  await page.getByRole('heading', { name: 'The sessions a weekly slot makes' }).waitFor();
+  await page.getByLabel('Day').selectOption('monday');
+  await page.getByLabel(/^Starts at/).fill('15:30');
+  await page.getByLabel('Length in minutes').fill('50');
+  await page.getByLabel(/^From/).fill('02/09/2026');
+  await page.getByRole('button', { name: 'Show the sessions' }).click();
+  const sessions = page.getByRole('table', { name: /^Sessions/ });
+  await sessions.waitFor();
+  await check(page, 'calendar-series');
+  assert.equal(await sessions.getByRole('cell', { name: '19/10/2026' }).count(), 1);
+  assert.equal(await sessions.getByRole('cell', { name: '26/10/2026' }).count(), 0, 'no session in half-term');
+  const leftOut = page.getByRole('table', { name: /^Left out/ });
+  await leftOut.getByRole('row', { name: /26\/10\/2026 Autumn term half-term/ }).waitFor();
+  await context.close();
+});

@@ -84,6 +84,8 @@ pub enum Action {
     TaskCommented,
     TaskRead,
     HolidaysImported,
+    CalendarCreated,
+    CalendarUpdated,
     /// Something was asked for and refused.
     Denied,
     /// The chain was continued from a restored backup.
@@ -91,7 +93,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 49] = [
+    pub const ALL: [Action; 51] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignInThrottled,
@@ -139,6 +141,8 @@ impl Action {
         Action::TaskCommented,
         Action::TaskRead,
         Action::HolidaysImported,
+        Action::CalendarCreated,
+        Action::CalendarUpdated,
         Action::Denied,
         Action::RestoreCheckpoint,
     ];
@@ -192,6 +196,8 @@ impl Action {
             Action::TaskCommented => "task.commented",
             Action::TaskRead => "task.read",
             Action::HolidaysImported => "holidays.imported",
+            Action::CalendarCreated => "calendar.created",
+            Action::CalendarUpdated => "calendar.updated",
             Action::Denied => "denied",
             Action::RestoreCheckpoint => "restore.checkpoint",
         }

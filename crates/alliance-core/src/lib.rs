@@ -22,6 +22,7 @@ pub mod paging;
 pub mod policy;
 pub mod random;
 pub mod schedule;
+pub mod schedule_import;
 pub mod service;
 pub mod tasks;
 pub mod uk;

@@ -182,7 +182,68 @@ pub struct TermCalendar {
     closures: Vec<SchoolClosure>,
 }
 
+/// A calendar's terms and closures as stored (JSON): the name is kept beside it.
+#[derive(Serialize, Deserialize)]
+struct CalendarDocument {
+    terms: Vec<Term>,
+    closures: Vec<SchoolClosure>,
+}
+
 impl TermCalendar {
+    /// The terms and closures as one JSON document, for storage.
+    pub fn to_document(&self) -> String {
+        serde_json::to_string(&CalendarDocument {
+            terms: self.terms.clone(),
+            closures: self.closures.clone(),
+        })
+        .unwrap_or_else(|_| "{\"terms\":[],\"closures\":[]}".to_owned())
+    }
+
+    /// The calendar as the CSV rows the import reads (`kind,name,starts,ends,reason`), for
+    /// editing it as text. Names and reasons are quoted; a quote inside is doubled.
+    pub fn to_csv(&self) -> String {
+        let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+        let date = |d: Date| crate::uk::date(d);
+        let mut out = String::from("kind,name,starts,ends,reason\n");
+        for term in &self.terms {
+            out.push_str(&format!(
+                "term,{},{},{},\n",
+                quote(&term.name),
+                date(term.starts),
+                date(term.ends)
+            ));
+            for half in &term.half_terms {
+                out.push_str(&format!(
+                    "half-term,{},{},{},\n",
+                    quote(&term.name),
+                    date(half.starts),
+                    date(half.ends)
+                ));
+            }
+        }
+        for closure in &self.closures {
+            let kind = match closure.kind {
+                ClosureKind::Inset => "inset",
+                ClosureKind::OneOff => "closure",
+            };
+            out.push_str(&format!(
+                "{kind},{},{},{},{}\n",
+                quote(&closure.reason),
+                date(closure.starts),
+                date(closure.ends),
+                quote(&closure.reason)
+            ));
+        }
+        out
+    }
+
+    /// A stored calendar, checked again as when it was made.
+    pub fn from_document(name: &str, document: &str) -> Result<Self, String> {
+        let doc: CalendarDocument =
+            serde_json::from_str(document).map_err(|e| format!("not a calendar document: {e}"))?;
+        Self::new(name, doc.terms, doc.closures).map_err(|e| e.to_string())
+    }
+
     /// Checks a calendar and reports every problem at once, each at its path
     /// (`terms[1].half_terms[0].ends`, `closures[2].reason`):
     ///

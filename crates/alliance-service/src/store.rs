@@ -10,6 +10,7 @@ use alliance_core::children::{CarerId, ChildId};
 use alliance_core::crypto::Sealed;
 use alliance_core::directory::{Room, RoomDetails, RoomId, Site, SiteDetails, SiteId};
 use alliance_core::identity::{Role, User, UserDetails, UserId, Username};
+use alliance_core::schedule::TermCalendar;
 use alliance_core::tasks::{FiringId, Recipient, Rule, Subject, Task, TaskId, TaskKind};
 use alliance_core::{Page, PageRequest, ServiceProfile, Version, service::ServiceDetails};
 use async_trait::async_trait;
@@ -80,6 +81,7 @@ pub trait Store:
     + DirectoryStore
     + ChildStore
     + TaskStore
+    + CalendarStore
 {
 }
 
@@ -93,6 +95,7 @@ impl<T> Store for T where
         + DirectoryStore
         + ChildStore
         + TaskStore
+        + CalendarStore
 {
 }
 
@@ -890,4 +893,45 @@ pub trait TaskStore: Send + Sync + 'static {
         now: Timestamp,
         audit: &AuditBatch<'_>,
     ) -> Result<(), StoreError>;
+}
+
+/// A term calendar as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCalendar {
+    pub id: Uuid,
+    pub site: Option<SiteId>,
+    pub calendar: TermCalendar,
+    pub version: Version,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[async_trait]
+pub trait CalendarStore: Send + Sync + 'static {
+    /// A [`StoreError::Conflict`] naming `term_calendars_name_key` or
+    /// `term_calendars_site_key` when the name or the site is taken.
+    async fn create_calendar(
+        &self,
+        id: Uuid,
+        site: Option<SiteId>,
+        calendar: &TermCalendar,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<StoredCalendar, StoreError>;
+
+    /// Replaces a calendar's name, site, terms and closures at `expected`.
+    async fn update_calendar(
+        &self,
+        id: Uuid,
+        site: Option<SiteId>,
+        calendar: &TermCalendar,
+        expected: Version,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<StoredCalendar, StoreError>;
+
+    async fn calendar(&self, id: Uuid) -> Result<Option<StoredCalendar>, StoreError>;
+
+    /// Every calendar, by name.
+    async fn calendars(&self) -> Result<Vec<StoredCalendar>, StoreError>;
 }

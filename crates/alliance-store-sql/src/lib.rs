@@ -44,6 +44,7 @@ macro_rules! impl_for_both_engines {
             for<'r> $crate::rows::KeyRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
             for<'r> $crate::rows::IdRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
             for<'r> $crate::rows::SiteRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::calendars::CalendarRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
             for<'r> $crate::rows::RoomRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
             for<'r> $crate::rows::ChildRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
             for<'r> $crate::rows::CarerRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
@@ -64,6 +65,7 @@ macro_rules! impl_for_both_engines {
 
 mod accounts;
 mod audit;
+mod calendars;
 mod children;
 mod directory;
 mod keystore;

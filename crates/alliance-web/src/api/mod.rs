@@ -4,6 +4,7 @@
 //! answers from the handler's `#[utoipa::path]`: a route cannot be added without being
 //! documented. A test reads this folder's source and fails on any other way of adding one.
 
+mod calendars;
 mod children;
 mod directory;
 mod health;
@@ -39,6 +40,7 @@ pub use service::ServiceView;
         (name = "system", description = "Health and the API's own description"),
         (name = "service", description = "The service that runs this Alliance"),
         (name = "account", description = "Your own account, sessions and API tokens"),
+        (name = "calendars", description = "Term calendars, and the series a weekly slot makes in them"),
         (name = "tasks", description = "Your tasks and notices, and the bank holidays deadlines count around"),
         (name = "users", description = "Staff accounts: the directory, and changes by administrators"),
         (name = "sites", description = "The service's places: sites (schools, clinics, community \
@@ -76,6 +78,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(me::end_all_sessions))
         .routes(routes!(me::tokens, me::create_token))
         .routes(routes!(me::revoke_token))
+        .routes(routes!(
+            calendars::list_calendars,
+            calendars::create_calendar
+        ))
+        .routes(routes!(calendars::preview_calendar))
+        .routes(routes!(calendars::get_calendar, calendars::update_calendar))
+        .routes(routes!(calendars::preview_series))
         .routes(routes!(tasks::list_tasks))
         .routes(routes!(tasks::get_task))
         .routes(routes!(tasks::complete_task))

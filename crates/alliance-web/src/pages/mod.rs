@@ -2,6 +2,7 @@
 
 mod account;
 mod admin;
+mod calendars;
 mod children;
 mod sign_in;
 mod sites;
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .merge(sites::router())
         .merge(children::router())
         .merge(tasks::router())
+        .merge(calendars::router())
 }
 
 /// The signed-in person, as the layout shows them.

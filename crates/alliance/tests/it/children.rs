@@ -37,7 +37,7 @@ impl World {
         self.service.api(method, path, &token, body).await
     }
 
-    async fn build(backend: alliance_testkit::Backend) -> anyhow::Result<Self> {
+    pub(crate) async fn build(backend: alliance_testkit::Backend) -> anyhow::Result<Self> {
         Self::build_with(backend, &[]).await
     }
 

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod audit;
+mod calendars;
 mod children;
 mod cli;
 mod keys;
