@@ -9,7 +9,7 @@ const password = process.env.ALLIANCE_DEMO_PASSWORD;
 let browser;
 // Shared by the journeys of this file, which run in order: the child the administrator adds,
 // and the therapist made its lead.
-const added = { surname: '', url: '', leadName: '' };
+const added = { surname: '', url: '', leadName: '', school: '', springStart: '', springHalfTermMonday: '' };
 
 before(async () => {
   assert.ok(base && password, 'run through e2e/run, which starts the server');
@@ -53,6 +53,7 @@ test('an administrator adds a school with a room, a child with two carers (one r
   await check(page, 'sites');
   await page.getByRole('link', { name: 'Add a site' }).click();
   const school = `Hazelwood Primary ${Date.now() % 100000}`;
+  added.school = school;
   await page.getByLabel('Name', { exact: true }).fill(school);
   await page.getByLabel('Kind of site').selectOption('clinic');
   await page.locator('#school_dsl_name').fill('Mrs Okafor');
@@ -152,6 +153,47 @@ test('the lead finds the new child by name; another therapist cannot, by list, s
   assert.equal(response.status(), 404, 'the address answers as if there were no such child');
   assert.equal(await other.page.getByText('Millie').count(), 0);
   await other.context.close();
+});
+
+// The demo's term calendars follow the school year containing today: spring starts on the
+// first weekday from 5 January and has its half-term in the week of 16 February.
+function demoSpring() {
+  const now = new Date();
+  const year = (now.getMonth() >= 8 ? now.getFullYear() : now.getFullYear() - 1) + 1;
+  const uk = (d) => `${String(d.getDate()).padStart(2, '0')}/${String(d.getMonth() + 1).padStart(2, '0')}/${d.getFullYear()}`;
+  const start = new Date(year, 0, 5);
+  while (start.getDay() === 0 || start.getDay() === 6) start.setDate(start.getDate() + 1);
+  const half = new Date(year, 1, 16);
+  half.setDate(half.getDate() - ((half.getDay() + 6) % 7));
+  return { springStart: uk(start), springHalfTermMonday: uk(half) };
+}
+
+test('the lead sets the regular time and sees the term\'s sessions without the half-term', async () => {
+  assert.ok(added.url, 'runs after the administrator\'s journey');
+  Object.assign(added, demoSpring());
+  const { context, page } = await signedIn('demo-therapist-2');
+  await page.goto(`${base}${added.url}`);
+  await page.getByRole('link', { name: /^Sessions for case C\d+$/ }).first().click();
+  await page.getByRole('heading', { name: /^Sessions for case C\d+$/ }).waitFor();
+  await check(page, 'case-sessions');
+  await page.getByLabel('Term calendar').selectOption({ index: 1 });
+  await page.getByLabel("Room", { exact: true }).selectOption({ label: `Willow Room, ${added.school}` });
+  await page.getByLabel('Day').selectOption('monday');
+  await page.getByLabel(/^Starts at/).first().fill('15:30');
+  await page.getByLabel('Length in minutes').first().fill('25');
+  await page.getByLabel('Length in minutes').first().fill('1500');
+  await page.getByRole('button', { name: 'Set the regular time and book the term' }).click();
+  await page.getByRole('heading', { name: 'There is a problem' }).first().waitFor();
+  await check(page, 'case-sessions-errors');
+  await page.getByLabel('Length in minutes').first().fill('50');
+  await page.getByLabel(/^From/).fill(added.springStart);
+  await page.getByRole('button', { name: 'Set the regular time and book the term' }).click();
+  await page.getByText(/^Mondays at 15:30 for 50 minutes/).waitFor();
+  const table = page.getByRole('table', { name: 'Sessions' });
+  assert.ok((await table.getByRole('row').count()) > 5, 'the term is booked');
+  assert.equal(await table.getByRole('cell', { name: added.springHalfTermMonday }).count(), 0, 'no session in half-term');
+  await check(page, 'case-sessions-booked');
+  await context.close();
 });
 
 test('a therapist sees their caseload, the referral reason, and manages the case team', async () => {

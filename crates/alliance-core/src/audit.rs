@@ -86,6 +86,10 @@ pub enum Action {
     HolidaysImported,
     CalendarCreated,
     CalendarUpdated,
+    SlotSet,
+    SessionMoved,
+    SessionAdded,
+    AttendanceRecorded,
     /// Something was asked for and refused.
     Denied,
     /// The chain was continued from a restored backup.
@@ -93,7 +97,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 51] = [
+    pub const ALL: [Action; 55] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignInThrottled,
@@ -143,6 +147,10 @@ impl Action {
         Action::HolidaysImported,
         Action::CalendarCreated,
         Action::CalendarUpdated,
+        Action::SlotSet,
+        Action::SessionMoved,
+        Action::SessionAdded,
+        Action::AttendanceRecorded,
         Action::Denied,
         Action::RestoreCheckpoint,
     ];
@@ -198,6 +206,10 @@ impl Action {
             Action::HolidaysImported => "holidays.imported",
             Action::CalendarCreated => "calendar.created",
             Action::CalendarUpdated => "calendar.updated",
+            Action::SlotSet => "schedule.slot-set",
+            Action::SessionMoved => "schedule.session-moved",
+            Action::SessionAdded => "schedule.session-added",
+            Action::AttendanceRecorded => "schedule.attendance",
             Action::Denied => "denied",
             Action::RestoreCheckpoint => "restore.checkpoint",
         }

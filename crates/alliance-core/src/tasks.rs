@@ -92,14 +92,18 @@ pub enum Rule {
     CaseTransferred,
     /// A task is overdue (raised by escalation).
     Overdue,
+    /// The agreed time or room changed: talk it through with the child (due in five
+    /// working days).
+    FrameChanged,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 4] = [
+    pub const ALL: [Rule; 5] = [
         Rule::ArrangeFirstSession,
         Rule::JoinedCaseTeam,
         Rule::CaseTransferred,
         Rule::Overdue,
+        Rule::FrameChanged,
     ];
 
     pub fn code(self) -> &'static str {
@@ -108,6 +112,7 @@ impl Rule {
             Rule::JoinedCaseTeam => "case.joined-team",
             Rule::CaseTransferred => "case.transferred",
             Rule::Overdue => "task.overdue",
+            Rule::FrameChanged => "case.frame-changed",
         }
     }
 
@@ -120,7 +125,7 @@ impl Rule {
 
     pub fn kind(self) -> TaskKind {
         match self {
-            Rule::ArrangeFirstSession => TaskKind::Task,
+            Rule::ArrangeFirstSession | Rule::FrameChanged => TaskKind::Task,
             Rule::JoinedCaseTeam | Rule::CaseTransferred | Rule::Overdue => TaskKind::Notice,
         }
     }
@@ -129,6 +134,7 @@ impl Rule {
     pub fn due_in_working_days(self) -> Option<u32> {
         match self {
             Rule::ArrangeFirstSession => Some(10),
+            Rule::FrameChanged => Some(5),
             _ => None,
         }
     }
@@ -157,6 +163,9 @@ impl Rule {
             Rule::JoinedCaseTeam => format!("You were added to the team of case {reference}"),
             Rule::CaseTransferred => format!("Case {reference} was transferred to you"),
             Rule::Overdue => format!("Overdue: {reference}"),
+            Rule::FrameChanged => format!(
+                "Talk the change of time or room through with the child of case {reference}"
+            ),
         }
     }
 }

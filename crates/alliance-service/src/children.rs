@@ -1361,6 +1361,18 @@ impl Alliance {
         Ok(loaded.stored.id)
     }
 
+    /// The gate for other areas of a child's record: the actor's standing with the child and
+    /// the child's newest case ("not found", audited, when they may not know the child).
+    pub(crate) async fn get_child_gate(
+        &self,
+        actor: &Actor,
+        child: ChildId,
+        asked: &str,
+    ) -> AppResult<(Standing, Option<CaseId>)> {
+        let loaded = self.load_child(actor, child, asked).await?;
+        Ok((loaded.standing, loaded.cases.first().map(|c| c.case.id)))
+    }
+
     /// Display names of staff, for showing case teams (the directory is open to everyone
     /// who works here).
     pub async fn staff_names(&self, ids: &[UserId]) -> AppResult<HashMap<UserId, String>> {

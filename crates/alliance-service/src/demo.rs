@@ -437,6 +437,18 @@ async fn fill(
                 .await
                 .map_err(refused("a demo room"))?;
         }
+        if plan.phase.is_some() {
+            // Each school's term calendar for this school year and the next.
+            alliance
+                .create_calendar(
+                    admin,
+                    &format!("{} school year", plan.site.name),
+                    Some(site.id),
+                    &demo_term_rows(today),
+                )
+                .await
+                .map_err(refused("a demo term calendar"))?;
+        }
         if let Some(phase) = plan.phase {
             schools.push(School {
                 id: site.id,
@@ -2113,8 +2125,98 @@ fn carers(
     }
 }
 
+/// Term rows (the calendar import's CSV) for the school year containing `today` and the next,
+/// in the usual English shape: autumn from early September with a late-October half-term,
+/// spring from early January with a mid-February half-term, summer from mid-April with a
+/// late-May half-term, and an INSET day opening each year.
+pub fn demo_term_rows(today: jiff::civil::Date) -> String {
+    use jiff::civil::{Date, Weekday};
+    let first_year = if today.month() >= 9 {
+        today.year()
+    } else {
+        today.year() - 1
+    };
+    let date = |y: i16, m: i8, d: i8| Date::new(y, m, d).unwrap_or(today);
+    // The weekday on or after a date, and the Monday and Friday of a date's week.
+    let on_or_after_weekday = |d: Date| match d.weekday() {
+        Weekday::Saturday => d.saturating_add(jiff::Span::new().days(2)),
+        Weekday::Sunday => d.saturating_add(jiff::Span::new().days(1)),
+        _ => d,
+    };
+    let on_or_before_friday = |d: Date| match d.weekday() {
+        Weekday::Saturday => d.saturating_sub(jiff::Span::new().days(1)),
+        Weekday::Sunday => d.saturating_sub(jiff::Span::new().days(2)),
+        _ => d,
+    };
+    let monday_of = |d: Date| {
+        d.saturating_sub(jiff::Span::new().days(i64::from(d.weekday().to_monday_zero_offset())))
+    };
+    let friday_of = |d: Date| monday_of(d).saturating_add(jiff::Span::new().days(4));
+    let uk = alliance_core::uk::date;
+    let mut rows = String::from("kind,name,starts,ends,reason\n");
+    for y in [first_year, first_year + 1] {
+        let autumn = format!("Autumn term {y}");
+        let spring = format!("Spring term {}", y + 1);
+        let summer = format!("Summer term {}", y + 1);
+        let autumn_start = on_or_after_weekday(date(y, 9, 2));
+        let terms = [
+            (
+                &autumn,
+                autumn_start,
+                on_or_before_friday(date(y, 12, 18)),
+                date(y, 10, 27),
+            ),
+            (
+                &spring,
+                on_or_after_weekday(date(y + 1, 1, 5)),
+                on_or_before_friday(date(y + 1, 3, 26)),
+                date(y + 1, 2, 16),
+            ),
+            (
+                &summer,
+                on_or_after_weekday(date(y + 1, 4, 12)),
+                on_or_before_friday(date(y + 1, 7, 21)),
+                date(y + 1, 6, 1),
+            ),
+        ];
+        for (name, starts, ends, half) in terms {
+            rows.push_str(&format!("term,{name},{},{},\n", uk(starts), uk(ends)));
+            rows.push_str(&format!(
+                "half-term,{name},{},{},\n",
+                uk(monday_of(half)),
+                uk(friday_of(half))
+            ));
+        }
+        rows.push_str(&format!(
+            "inset,Training day,{},,Training day\n",
+            uk(autumn_start)
+        ));
+    }
+    rows
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_demo_term_calendar_reads_for_any_day_of_the_year() {
+        for (y, m, d) in [
+            (2026, 11, 30),
+            (2027, 1, 1),
+            (2027, 8, 31),
+            (2027, 9, 1),
+            (2031, 6, 15),
+        ] {
+            let rows = demo_term_rows(jiff::civil::date(y, m, d));
+            let preview = alliance_core::schedule_import::preview("Demo", &rows);
+            assert!(
+                preview.errors.is_empty(),
+                "{y}-{m}-{d}: {:?}\n{rows}",
+                preview.errors
+            );
+            assert_eq!(preview.calendar.map(|c| c.terms().len()), Some(6));
+        }
+    }
     use super::*;
 
     #[test]

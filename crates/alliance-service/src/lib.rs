@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod bookings;
 pub mod calendars;
 pub mod children;
 pub mod clock;
@@ -24,11 +25,11 @@ pub use auth::{AccountRequest, Actor, NextStep, SessionState, Via};
 pub use clock::{OsRandom, SystemClock};
 pub use error::{AppError, AppResult};
 pub use store::{
-    AccountStore, AuditBatch, AuditStore, CalendarStore, ChildListing, ChildLookups,
-    ChildSelection, ChildStore, ColumnInventory, Credentials, DatabaseKind, DirectoryStore,
-    FailureCounts, ForeignKeyInventory, NewCase, NewFiring, NewTask, NewUser, ReasonUpdate,
-    ResumeDraft, SchemaInventory, SchemaStatus, ServiceStore, SessionRecord, SessionStore, Store,
-    StoreError, StoredCalendar, StoredCarer, StoredCase, StoredChild, StoredComment, StoredHoliday,
-    SystemStore, TableInventory, TaskFilter, TaskStore, TeamChange, TokenRecord, TokenStore,
-    UserFilter,
+    AccountStore, AuditBatch, AuditStore, Booked, BookingStore, CalendarStore, ChildListing,
+    ChildLookups, ChildSelection, ChildStore, ColumnInventory, Credentials, DatabaseKind,
+    DirectoryStore, FailureCounts, ForeignKeyInventory, FrameChange, NewCase, NewFiring,
+    NewSession, NewTask, NewUser, ReasonUpdate, RegularSlot, ResumeDraft, SchemaInventory,
+    SchemaStatus, ServiceStore, SessionRecord, SessionStore, Store, StoreError, StoredCalendar,
+    StoredCarer, StoredCase, StoredChild, StoredComment, StoredHoliday, StoredSession, SystemStore,
+    TableInventory, TaskFilter, TaskStore, TeamChange, TokenRecord, TokenStore, UserFilter,
 };

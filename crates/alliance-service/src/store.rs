@@ -10,7 +10,7 @@ use alliance_core::children::{CarerId, ChildId};
 use alliance_core::crypto::Sealed;
 use alliance_core::directory::{Room, RoomDetails, RoomId, Site, SiteDetails, SiteId};
 use alliance_core::identity::{Role, User, UserDetails, UserId, Username};
-use alliance_core::schedule::TermCalendar;
+use alliance_core::schedule::{Attendance, Booking, BookingId, Clash, Slot, TermCalendar};
 use alliance_core::tasks::{FiringId, Recipient, Rule, Subject, Task, TaskId, TaskKind};
 use alliance_core::{Page, PageRequest, ServiceProfile, Version, service::ServiceDetails};
 use async_trait::async_trait;
@@ -82,6 +82,7 @@ pub trait Store:
     + ChildStore
     + TaskStore
     + CalendarStore
+    + BookingStore
 {
 }
 
@@ -96,6 +97,7 @@ impl<T> Store for T where
         + ChildStore
         + TaskStore
         + CalendarStore
+        + BookingStore
 {
 }
 
@@ -934,4 +936,135 @@ pub trait CalendarStore: Send + Sync + 'static {
 
     /// Every calendar, by name.
     async fn calendars(&self) -> Result<Vec<StoredCalendar>, StoreError>;
+}
+
+/// A case's regular weekly slot: the frame its sessions keep to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegularSlot {
+    pub case_id: CaseId,
+    pub calendar_id: Uuid,
+    pub room: RoomId,
+    pub therapist: UserId,
+    pub slot: Slot,
+    pub version: Version,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A session as stored. The reason given for a change or an absence is sealed under the
+/// child's identity key (`sessions.reason`, bound to the session's id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSession {
+    pub booking: Booking,
+    pub case_id: CaseId,
+    pub child_id: ChildId,
+    /// Made by the regular slot (not added or moved by hand).
+    pub regular: bool,
+    pub attendance: Option<Attendance>,
+    pub sealed_reason: Option<Sealed>,
+    pub version: Version,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A session to book.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSession {
+    pub booking: Booking,
+    pub case_id: CaseId,
+    pub child_id: ChildId,
+    pub regular: bool,
+}
+
+/// A change to the frame (the agreed time and place), with its reason, for the case's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameChange {
+    pub id: Uuid,
+    pub case_id: CaseId,
+    /// `slot-set`, `moved`, `added` or `cancelled`.
+    pub what: String,
+    pub session: Option<BookingId>,
+    pub by: UserId,
+    pub sealed_reason: Sealed,
+    pub at: Timestamp,
+}
+
+/// What booking came to: done, or refused for the clashes found (nothing written).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Booked<T> {
+    Done(T),
+    Clashed(Vec<Clash>),
+}
+
+// Each write takes the record, what changes, the version read, the frame change, the time
+// and the audit batch: one argument over clippy's default.
+#[allow(clippy::too_many_arguments)]
+#[async_trait]
+pub trait BookingStore: Send + Sync + 'static {
+    /// Sets or replaces a case's regular slot (at `expected`, or new when `None`), cancels the
+    /// case's regular sessions from `slot.slot.from` on that have no attendance yet, and books
+    /// `sessions`, all in one transaction. Every new session is checked against the other
+    /// bookings of its room and therapist while they are locked, so two requests at once
+    /// never both win; on any clash nothing is written.
+    async fn set_slot(
+        &self,
+        slot: &RegularSlot,
+        expected: Option<Version>,
+        sessions: &[NewSession],
+        change: &FrameChange,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<Booked<RegularSlot>, StoreError>;
+
+    async fn slot(&self, case: CaseId) -> Result<Option<RegularSlot>, StoreError>;
+
+    /// Books one session by hand (checked the same way).
+    async fn add_session(
+        &self,
+        session: &NewSession,
+        change: &FrameChange,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<Booked<StoredSession>, StoreError>;
+
+    /// Moves a session to another date, time or room at `expected` (checked the same way).
+    async fn move_session(
+        &self,
+        id: BookingId,
+        to: &Booking,
+        expected: Version,
+        change: &FrameChange,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<Booked<StoredSession>, StoreError>;
+
+    /// Records attendance (or a cancellation, which frees the room) at `expected`.
+    async fn set_attendance(
+        &self,
+        id: BookingId,
+        attendance: &Attendance,
+        sealed_reason: Option<&Sealed>,
+        expected: Version,
+        change: Option<&FrameChange>,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<StoredSession, StoreError>;
+
+    async fn booked_session(&self, id: BookingId) -> Result<Option<StoredSession>, StoreError>;
+
+    /// The case's sessions by date and time.
+    async fn sessions_of_case(&self, case: CaseId) -> Result<Vec<StoredSession>, StoreError>;
+
+    /// Bookings (not cancelled) between two dates, inclusive, in these rooms or with these
+    /// therapists: for suggesting free alternatives.
+    async fn bookings_between(
+        &self,
+        from: Date,
+        to: Date,
+        rooms: &[RoomId],
+        therapists: &[UserId],
+    ) -> Result<Vec<Booking>, StoreError>;
+
+    /// The case's frame changes, newest first.
+    async fn frame_changes(&self, case: CaseId) -> Result<Vec<FrameChange>, StoreError>;
 }

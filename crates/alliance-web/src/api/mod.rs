@@ -10,6 +10,7 @@ mod directory;
 mod health;
 mod me;
 mod service;
+mod sessions;
 mod tasks;
 mod users;
 
@@ -41,6 +42,7 @@ pub use service::ServiceView;
         (name = "service", description = "The service that runs this Alliance"),
         (name = "account", description = "Your own account, sessions and API tokens"),
         (name = "calendars", description = "Term calendars, and the series a weekly slot makes in them"),
+        (name = "sessions", description = "Each case's regular weekly slot, its sessions and attendance"),
         (name = "tasks", description = "Your tasks and notices, and the bank holidays deadlines count around"),
         (name = "users", description = "Staff accounts: the directory, and changes by administrators"),
         (name = "sites", description = "The service's places: sites (schools, clinics, community \
@@ -85,6 +87,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(calendars::preview_calendar))
         .routes(routes!(calendars::get_calendar, calendars::update_calendar))
         .routes(routes!(calendars::preview_series))
+        .routes(routes!(sessions::case_sessions, sessions::add_session))
+        .routes(routes!(sessions::set_slot))
+        .routes(routes!(sessions::move_session))
+        .routes(routes!(sessions::record_attendance))
         .routes(routes!(tasks::list_tasks))
         .routes(routes!(tasks::get_task))
         .routes(routes!(tasks::complete_task))

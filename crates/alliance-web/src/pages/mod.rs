@@ -4,6 +4,7 @@ mod account;
 mod admin;
 mod calendars;
 mod children;
+mod sessions;
 mod sign_in;
 mod sites;
 mod tasks;
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .merge(children::router())
         .merge(tasks::router())
         .merge(calendars::router())
+        .merge(sessions::router())
 }
 
 /// The signed-in person, as the layout shows them.

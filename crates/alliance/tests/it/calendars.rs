@@ -8,7 +8,7 @@ use alliance_testkit::backends;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-const YEAR: &str = "kind,name,starts,ends,reason\n\
+pub(crate) const YEAR: &str = "kind,name,starts,ends,reason\n\
 term,Autumn term,02/09/2026,18/12/2026,\n\
 half-term,Autumn term,26/10/2026,30/10/2026,\n\
 inset,Training day,02/09/2026,,Training day\n\

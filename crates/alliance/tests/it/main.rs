@@ -9,6 +9,7 @@ mod keys;
 mod mail;
 mod schema;
 mod server;
+mod sessions;
 mod store;
 mod tasks;
 

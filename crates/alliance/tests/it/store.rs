@@ -2408,3 +2408,1038 @@ async fn imported_bank_holidays_replace_the_title_of_a_date_already_stored() -> 
     }
     Ok(())
 }
+
+// ---- The regular frame: slots, sessions, clashes and the frame's history ----
+
+use alliance_core::schedule::{Attendance, Booking, BookingId, Clash, Slot, Term, TermCalendar};
+use alliance_service::{Booked, FrameChange, NewSession, RegularSlot};
+use jiff::civil::{Weekday, time};
+
+const FRAME_CALENDAR: u128 = 800;
+
+fn frame_room(n: u128) -> RoomId {
+    RoomId(Uuid::from_u128(900 + n))
+}
+
+fn frame_therapist(n: u128) -> UserId {
+    UserId(Uuid::from_u128(500 + n))
+}
+
+fn frame_child(n: u128) -> ChildId {
+    ChildId(Uuid::from_u128(n))
+}
+
+fn frame_case(n: u128) -> CaseId {
+    CaseId(Uuid::from_u128(1000 + 10 * n))
+}
+
+/// A migrated database with a school, rooms 1 and 2, its autumn term, and for each of
+/// `1..=people` a therapist, a child and the child's open case.
+async fn frame_world(backend: Backend, people: u128) -> anyhow::Result<(TestDatabase, Opened)> {
+    let (db, opened) = with_service(backend).await?;
+    let store = opened.store();
+    let school = SiteId(Uuid::from_u128(700));
+    store
+        .create_site(
+            school,
+            &site("Oakfield Primary", SiteKind::School),
+            at(10),
+            &audited(Action::SiteCreated),
+        )
+        .await?;
+    for (n, name) in [(1, "Willow Room"), (2, "Rowan Room")] {
+        store
+            .create_room(
+                frame_room(n),
+                school,
+                &room(name, 4),
+                at(10),
+                &audited(Action::RoomCreated),
+            )
+            .await?;
+    }
+    let calendar = TermCalendar::new(
+        "Oakfield 2026/27",
+        vec![Term {
+            name: "Autumn term".to_owned(),
+            starts: date(2026, 9, 2),
+            ends: date(2026, 12, 18),
+            half_terms: Vec::new(),
+        }],
+        Vec::new(),
+    )
+    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    store
+        .create_calendar(
+            Uuid::from_u128(FRAME_CALENDAR),
+            Some(school),
+            &calendar,
+            at(10),
+            &audited(Action::CalendarCreated),
+        )
+        .await?;
+    for n in 1..=people {
+        therapist(store.as_ref(), 500 + n).await?;
+        new_child(store.as_ref(), n, &ChildLookups::default()).await?;
+        open(store.as_ref(), 1000 + 10 * n, frame_child(n), None).await?;
+    }
+    Ok((db, opened))
+}
+
+/// Booking `n`: room `room` for therapist `therapist` on `day` at `h:m` for `minutes`.
+fn frame_booking(
+    n: u128,
+    room: u128,
+    therapist: u128,
+    day: Date,
+    hm: (i8, i8),
+    minutes: u16,
+) -> Booking {
+    Booking {
+        id: BookingId(Uuid::from_u128(n)),
+        room: frame_room(room),
+        therapist: frame_therapist(therapist),
+        date: day,
+        start: time(hm.0, hm.1, 0, 0),
+        minutes,
+    }
+}
+
+/// `booking` as a session of case `case` (of child `case`).
+fn frame_session(case: u128, booking: Booking, regular: bool) -> NewSession {
+    NewSession {
+        booking,
+        case_id: frame_case(case),
+        child_id: frame_child(case),
+        regular,
+    }
+}
+
+/// Case `case`'s slot: every `weekday` at `h:m` for `minutes` from `from`, in room `room`
+/// with therapist `therapist`.
+fn frame_slot(
+    case: u128,
+    room: u128,
+    therapist: u128,
+    weekday: Weekday,
+    hm: (i8, i8),
+    minutes: u16,
+    from: Date,
+) -> RegularSlot {
+    RegularSlot {
+        case_id: frame_case(case),
+        calendar_id: Uuid::from_u128(FRAME_CALENDAR),
+        room: frame_room(room),
+        therapist: frame_therapist(therapist),
+        slot: Slot {
+            weekday,
+            start: time(hm.0, hm.1, 0, 0),
+            minutes,
+            from,
+            until: None,
+        },
+        version: Version::FIRST,
+        created_at: at(0),
+        updated_at: at(0),
+    }
+}
+
+fn frame_change(
+    n: u128,
+    case: u128,
+    what: &str,
+    session: Option<u128>,
+    second: i64,
+) -> FrameChange {
+    FrameChange {
+        id: Uuid::from_u128(n),
+        case_id: frame_case(case),
+        what: what.to_owned(),
+        session: session.map(|s| BookingId(Uuid::from_u128(s))),
+        by: frame_therapist(case),
+        sealed_reason: sealed(format!("sealed reason {n}").as_bytes()),
+        at: at(second),
+    }
+}
+
+fn booked<T: std::fmt::Debug>(result: Booked<T>) -> anyhow::Result<T> {
+    match result {
+        Booked::Done(done) => Ok(done),
+        Booked::Clashed(clashes) => anyhow::bail!("refused for clashes: {clashes:?}"),
+    }
+}
+
+fn clashed<T: std::fmt::Debug>(result: Booked<T>) -> anyhow::Result<Vec<Clash>> {
+    match result {
+        Booked::Clashed(clashes) => Ok(clashes),
+        Booked::Done(done) => anyhow::bail!("booked, though it should clash: {done:?}"),
+    }
+}
+
+fn session_ids(sessions: &[alliance_service::StoredSession]) -> Vec<u128> {
+    sessions.iter().map(|s| s.booking.id.0.as_u128()).collect()
+}
+
+async fn count_rows(db: &TestDatabase, table: &str) -> anyhow::Result<i64> {
+    crate::count_as_owner(db, &format!("SELECT COUNT(*) FROM {table}")).await
+}
+
+#[tokio::test]
+async fn a_regular_slot_books_its_series_and_reads_it_back() -> anyhow::Result<()> {
+    for backend in backends() {
+        let (db, opened) = frame_world(backend, 2).await?;
+        let store = opened.store();
+        let slot = frame_slot(1, 1, 1, Weekday::Monday, (15, 30), 50, date(2026, 9, 7));
+        let series: Vec<NewSession> = [(1, 7), (2, 14), (3, 21)]
+            .map(|(n, day)| {
+                frame_session(
+                    1,
+                    frame_booking(n, 1, 1, date(2026, 9, day), (15, 30), 50),
+                    true,
+                )
+            })
+            .to_vec();
+        let change = frame_change(50, 1, "slot-set", None, 100);
+        let stored = booked(
+            store
+                .set_slot(
+                    &slot,
+                    None,
+                    &series,
+                    &change,
+                    at(100),
+                    &audited(Action::CaseUpdated),
+                )
+                .await?,
+        )?;
+        assert_eq!(
+            stored,
+            RegularSlot {
+                version: Version::FIRST,
+                created_at: at(100),
+                updated_at: at(100),
+                ..slot.clone()
+            },
+            "{backend:?}"
+        );
+        assert_eq!(store.slot(frame_case(1)).await?, Some(stored.clone()));
+        assert_eq!(store.slot(frame_case(2)).await?, None);
+
+        let sessions = store.sessions_of_case(frame_case(1)).await?;
+        assert_eq!(session_ids(&sessions), [1, 2, 3], "{backend:?}");
+        for (session, new) in sessions.iter().zip(&series) {
+            assert_eq!(session.booking, new.booking);
+            assert_eq!(
+                (session.case_id, session.child_id),
+                (frame_case(1), frame_child(1))
+            );
+            assert!(session.regular);
+            assert_eq!(
+                (session.attendance.clone(), session.sealed_reason.clone()),
+                (None, None)
+            );
+            assert_eq!(session.version, Version::FIRST);
+            assert_eq!((session.created_at, session.updated_at), (at(100), at(100)));
+        }
+        assert_eq!(
+            store
+                .booked_session(BookingId(Uuid::from_u128(2)))
+                .await?
+                .as_ref(),
+            Some(&sessions[1])
+        );
+        assert_eq!(
+            store.booked_session(BookingId(Uuid::from_u128(9))).await?,
+            None
+        );
+
+        // Found by room or by therapist, between two dates inclusive.
+        let first_two = vec![series[0].booking, series[1].booking];
+        let (from, to) = (date(2026, 9, 7), date(2026, 9, 14));
+        assert_eq!(
+            store
+                .bookings_between(from, to, &[frame_room(1)], &[])
+                .await?,
+            first_two
+        );
+        assert_eq!(
+            store
+                .bookings_between(from, to, &[], &[frame_therapist(1)])
+                .await?,
+            first_two
+        );
+        assert_eq!(
+            store
+                .bookings_between(from, to, &[frame_room(1)], &[frame_therapist(1)])
+                .await?,
+            first_two
+        );
+        assert!(
+            store
+                .bookings_between(from, to, &[frame_room(2)], &[frame_therapist(2)])
+                .await?
+                .is_empty()
+        );
+        assert!(store.bookings_between(from, to, &[], &[]).await?.is_empty());
+        assert_eq!(store.frame_changes(frame_case(1)).await?, [change]);
+
+        // A second slot for the case without the version is refused; so is a stale version.
+        let again = store
+            .set_slot(
+                &slot,
+                None,
+                &[],
+                &frame_change(51, 1, "slot-set", None, 200),
+                at(200),
+                &audited(Action::CaseUpdated),
+            )
+            .await;
+        assert_eq!(
+            again.err(),
+            Some(StoreError::Conflict("regular_slots_pkey".into())),
+            "{backend:?}"
+        );
+        let stale = store
+            .set_slot(
+                &slot,
+                Some(version(2)),
+                &[],
+                &frame_change(52, 1, "slot-set", None, 200),
+                at(200),
+                &audited(Action::CaseUpdated),
+            )
+            .await;
+        assert_eq!(
+            stale.err(),
+            Some(StoreError::Stale {
+                current: Version::FIRST
+            })
+        );
+        let missing = store
+            .set_slot(
+                &frame_slot(2, 1, 2, Weekday::Friday, (9, 0), 50, date(2026, 9, 11)),
+                Some(Version::FIRST),
+                &[],
+                &frame_change(53, 2, "slot-set", None, 200),
+                at(200),
+                &audited(Action::CaseUpdated),
+            )
+            .await;
+        assert_eq!(missing.err(), Some(StoreError::NotFound));
+        assert_eq!(count_rows(&db, "frame_changes").await?, 1);
+        opened.close().await;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_clashing_booking_is_refused_naming_what_it_meets_and_nothing_is_written()
+-> anyhow::Result<()> {
+    for backend in backends() {
+        let (db, opened) = frame_world(backend, 3).await?;
+        let store = opened.store();
+        let audit = audited(Action::CaseUpdated);
+        // Case 1: the Willow Room with therapist 1, Mondays 15:10-16:00.
+        let monday = |n, day| frame_booking(n, 1, 1, date(2026, 9, day), (15, 10), 50);
+        let (first, second) = (monday(1, 7), monday(2, 14));
+        booked(
+            store
+                .set_slot(
+                    &frame_slot(1, 1, 1, Weekday::Monday, (15, 10), 50, date(2026, 9, 7)),
+                    None,
+                    &[
+                        frame_session(1, first, true),
+                        frame_session(1, second, true),
+                    ],
+                    &frame_change(50, 1, "slot-set", None, 100),
+                    at(100),
+                    &audit,
+                )
+                .await?,
+        )?;
+
+        // Case 2 wants the same room at 15:30 with another therapist: the room clashes.
+        let refused = store
+            .set_slot(
+                &frame_slot(2, 1, 2, Weekday::Monday, (15, 30), 50, date(2026, 9, 14)),
+                None,
+                &[
+                    frame_session(
+                        2,
+                        frame_booking(11, 1, 2, date(2026, 9, 14), (15, 30), 50),
+                        true,
+                    ),
+                    frame_session(
+                        2,
+                        frame_booking(12, 1, 2, date(2026, 9, 21), (15, 30), 50),
+                        true,
+                    ),
+                ],
+                &frame_change(51, 2, "slot-set", None, 200),
+                at(200),
+                &audit,
+            )
+            .await?;
+        assert_eq!(
+            clashed(refused)?,
+            [Clash::Room { with: second }],
+            "{backend:?}"
+        );
+        assert_eq!(store.slot(frame_case(2)).await?, None);
+        assert!(store.sessions_of_case(frame_case(2)).await?.is_empty());
+        assert!(store.frame_changes(frame_case(2)).await?.is_empty());
+
+        // Therapist 1 in the other room at an overlapping time: the therapist clashes.
+        let elsewhere = store
+            .add_session(
+                &frame_session(
+                    2,
+                    frame_booking(13, 2, 1, date(2026, 9, 7), (15, 45), 50),
+                    false,
+                ),
+                &frame_change(52, 2, "added", Some(13), 200),
+                at(200),
+                &audit,
+            )
+            .await?;
+        assert_eq!(
+            clashed(elsewhere)?,
+            [Clash::Therapist { with: first }],
+            "{backend:?}"
+        );
+        // The same room and therapist: both.
+        let twice = store
+            .add_session(
+                &frame_session(
+                    2,
+                    frame_booking(14, 1, 1, date(2026, 9, 7), (15, 0), 30),
+                    false,
+                ),
+                &frame_change(53, 2, "added", Some(14), 200),
+                at(200),
+                &audit,
+            )
+            .await?;
+        assert_eq!(
+            clashed(twice)?,
+            [
+                Clash::Room { with: first },
+                Clash::Therapist { with: first }
+            ]
+        );
+
+        // Touching is not clashing: 16:00 in the room after the session ending at 16:00, and
+        // therapist 1 until 15:10 in the other room.
+        booked(
+            store
+                .set_slot(
+                    &frame_slot(2, 1, 2, Weekday::Monday, (16, 0), 50, date(2026, 9, 7)),
+                    None,
+                    &[
+                        frame_session(
+                            2,
+                            frame_booking(15, 1, 2, date(2026, 9, 7), (16, 0), 50),
+                            true,
+                        ),
+                        frame_session(
+                            2,
+                            frame_booking(16, 1, 2, date(2026, 9, 14), (16, 0), 50),
+                            true,
+                        ),
+                    ],
+                    &frame_change(54, 2, "slot-set", None, 300),
+                    at(300),
+                    &audit,
+                )
+                .await?,
+        )?;
+        booked(
+            store
+                .add_session(
+                    &frame_session(
+                        3,
+                        frame_booking(17, 2, 1, date(2026, 9, 7), (14, 20), 50),
+                        false,
+                    ),
+                    &frame_change(55, 3, "added", Some(17), 300),
+                    at(300),
+                    &audit,
+                )
+                .await?,
+        )?;
+
+        // The new bookings of one request are checked against each other too.
+        let own = frame_booking(18, 2, 3, date(2026, 9, 8), (10, 0), 50);
+        let overlapping = store
+            .set_slot(
+                &frame_slot(3, 2, 3, Weekday::Tuesday, (10, 0), 50, date(2026, 9, 8)),
+                None,
+                &[
+                    frame_session(3, own, true),
+                    frame_session(
+                        3,
+                        frame_booking(19, 2, 3, date(2026, 9, 8), (10, 30), 50),
+                        true,
+                    ),
+                ],
+                &frame_change(56, 3, "slot-set", None, 400),
+                at(400),
+                &audit,
+            )
+            .await?;
+        assert_eq!(
+            clashed(overlapping)?,
+            [Clash::Room { with: own }, Clash::Therapist { with: own }],
+            "{backend:?}"
+        );
+        assert_eq!(store.slot(frame_case(3)).await?, None);
+        assert_eq!(count_rows(&db, "therapy_sessions").await?, 5, "{backend:?}");
+        assert_eq!(count_rows(&db, "regular_slots").await?, 2);
+        assert_eq!(count_rows(&db, "frame_changes").await?, 3);
+        opened.close().await;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_cancelled_session_frees_its_room_and_attendance_is_versioned() -> anyhow::Result<()> {
+    for backend in backends() {
+        let (_db, opened) = frame_world(backend, 2).await?;
+        let store = opened.store();
+        let audit = audited(Action::CaseUpdated);
+        let tuesday = date(2026, 9, 8);
+        let one = frame_booking(1, 1, 1, tuesday, (10, 0), 50);
+        let added = booked(
+            store
+                .add_session(
+                    &frame_session(1, one, false),
+                    &frame_change(50, 1, "added", Some(1), 100),
+                    at(100),
+                    &audit,
+                )
+                .await?,
+        )?;
+        assert_eq!(
+            (added.booking, added.regular, added.version),
+            (one, false, Version::FIRST)
+        );
+
+        let two = frame_booking(2, 1, 2, tuesday, (10, 15), 50);
+        let refused = store
+            .add_session(
+                &frame_session(2, two, false),
+                &frame_change(51, 2, "added", Some(2), 150),
+                at(150),
+                &audit,
+            )
+            .await?;
+        assert_eq!(
+            clashed(refused)?,
+            [Clash::Room { with: one }],
+            "{backend:?}"
+        );
+
+        // Cancelled by the school: the reason is kept sealed, apart from the attendance.
+        let cancelled = store
+            .set_attendance(
+                one.id,
+                &Attendance::CancelledBySchool {
+                    reason: Some("Class trip".to_owned()),
+                },
+                Some(&sealed(b"sealed class trip")),
+                Version::FIRST,
+                Some(&frame_change(52, 1, "cancelled", Some(1), 200)),
+                at(200),
+                &audit,
+            )
+            .await?;
+        assert_eq!(
+            cancelled.attendance,
+            Some(Attendance::CancelledBySchool { reason: None }),
+            "{backend:?}"
+        );
+        assert_eq!(cancelled.sealed_reason, Some(sealed(b"sealed class trip")));
+        assert_eq!(
+            (cancelled.version, cancelled.updated_at),
+            (version(2), at(200))
+        );
+        assert_eq!(store.booked_session(one.id).await?, Some(cancelled));
+        let stale = store
+            .set_attendance(
+                one.id,
+                &Attendance::Attended,
+                None,
+                Version::FIRST,
+                None,
+                at(250),
+                &audit,
+            )
+            .await;
+        assert_eq!(
+            stale.err(),
+            Some(StoreError::Stale {
+                current: version(2)
+            })
+        );
+        let missing = store
+            .set_attendance(
+                BookingId(Uuid::from_u128(99)),
+                &Attendance::Attended,
+                None,
+                Version::FIRST,
+                None,
+                at(250),
+                &audit,
+            )
+            .await;
+        assert_eq!(missing.err(), Some(StoreError::NotFound));
+        assert!(
+            store
+                .bookings_between(tuesday, tuesday, &[frame_room(1)], &[frame_therapist(1)])
+                .await?
+                .is_empty()
+        );
+
+        // The room is free again.
+        booked(
+            store
+                .add_session(
+                    &frame_session(2, two, false),
+                    &frame_change(53, 2, "added", Some(2), 300),
+                    at(300),
+                    &audit,
+                )
+                .await?,
+        )?;
+        let late = store
+            .set_attendance(
+                two.id,
+                &Attendance::Late { minutes: 10 },
+                None,
+                Version::FIRST,
+                None,
+                at(400),
+                &audit,
+            )
+            .await?;
+        assert_eq!(late.attendance, Some(Attendance::Late { minutes: 10 }));
+        assert_eq!(late.sealed_reason, None);
+
+        // A session the child did not come to still held the room.
+        let absent = store
+            .set_attendance(
+                two.id,
+                &Attendance::DidNotAttend { reason: None },
+                Some(&sealed(b"sealed unwell")),
+                version(2),
+                None,
+                at(500),
+                &audit,
+            )
+            .await?;
+        assert_eq!(
+            absent.attendance,
+            Some(Attendance::DidNotAttend { reason: None })
+        );
+        let three = frame_booking(3, 1, 1, tuesday, (10, 0), 50);
+        let refused = store
+            .add_session(
+                &frame_session(1, three, false),
+                &frame_change(54, 1, "added", Some(3), 600),
+                at(600),
+                &audit,
+            )
+            .await?;
+        assert_eq!(
+            clashed(refused)?,
+            [Clash::Room { with: two }],
+            "{backend:?}"
+        );
+        assert_eq!(
+            store.frame_changes(frame_case(1)).await?,
+            [
+                frame_change(52, 1, "cancelled", Some(1), 200),
+                frame_change(50, 1, "added", Some(1), 100)
+            ]
+        );
+        opened.close().await;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn replacing_a_slot_deletes_the_sessions_it_planned_but_keeps_those_held_or_added()
+-> anyhow::Result<()> {
+    for backend in backends() {
+        let (_db, opened) = frame_world(backend, 1).await?;
+        let store = opened.store();
+        let audit = audited(Action::CaseUpdated);
+        let monday =
+            |n, day, minutes| frame_booking(n, 1, 1, date(2026, 9, day), (15, 30), minutes);
+        let first = monday(1, 7, 50);
+        booked(
+            store
+                .set_slot(
+                    &frame_slot(1, 1, 1, Weekday::Monday, (15, 30), 50, date(2026, 9, 7)),
+                    None,
+                    &[(1, 7), (2, 14), (3, 21)]
+                        .map(|(n, d)| frame_session(1, monday(n, d, 50), true)),
+                    &frame_change(50, 1, "slot-set", None, 100),
+                    at(100),
+                    &audit,
+                )
+                .await?,
+        )?;
+        store
+            .set_attendance(
+                first.id,
+                &Attendance::Attended,
+                None,
+                Version::FIRST,
+                None,
+                at(150),
+                &audit,
+            )
+            .await?;
+        booked(
+            store
+                .add_session(
+                    &frame_session(
+                        1,
+                        frame_booking(4, 2, 1, date(2026, 9, 16), (10, 0), 50),
+                        false,
+                    ),
+                    &frame_change(51, 1, "added", Some(4), 160),
+                    at(160),
+                    &audit,
+                )
+                .await?,
+        )?;
+
+        // Sessions of an hour from 14 September, at the very times of the ones they replace.
+        let replaced = booked(
+            store
+                .set_slot(
+                    &frame_slot(1, 1, 1, Weekday::Monday, (15, 30), 60, date(2026, 9, 14)),
+                    Some(Version::FIRST),
+                    &[(5, 14), (6, 21)].map(|(n, d)| frame_session(1, monday(n, d, 60), true)),
+                    &frame_change(52, 1, "slot-set", None, 300),
+                    at(300),
+                    &audit,
+                )
+                .await?,
+        )?;
+        assert_eq!(
+            (replaced.version, replaced.slot.minutes, replaced.slot.from),
+            (version(2), 60, date(2026, 9, 14)),
+            "{backend:?}"
+        );
+        assert_eq!(
+            (replaced.created_at, replaced.updated_at),
+            (at(100), at(300))
+        );
+        let sessions = store.sessions_of_case(frame_case(1)).await?;
+        assert_eq!(session_ids(&sessions), [1, 5, 4, 6], "{backend:?}");
+        assert_eq!(sessions[0].attendance, Some(Attendance::Attended));
+        assert_eq!(
+            store.booked_session(BookingId(Uuid::from_u128(2))).await?,
+            None
+        );
+
+        // A slot from 7 September meets the session already held that day: refused, and the
+        // slot and its sessions stay as they were.
+        let refused = store
+            .set_slot(
+                &frame_slot(1, 1, 1, Weekday::Monday, (15, 30), 50, date(2026, 9, 7)),
+                Some(version(2)),
+                &[frame_session(1, monday(7, 7, 50), true)],
+                &frame_change(53, 1, "slot-set", None, 400),
+                at(400),
+                &audit,
+            )
+            .await?;
+        let held = Booking {
+            minutes: 50,
+            ..first
+        };
+        assert_eq!(
+            clashed(refused)?,
+            [Clash::Room { with: held }, Clash::Therapist { with: held }],
+            "{backend:?}"
+        );
+        assert_eq!(store.slot(frame_case(1)).await?, Some(replaced));
+        assert_eq!(
+            session_ids(&store.sessions_of_case(frame_case(1)).await?),
+            [1, 5, 4, 6]
+        );
+        opened.close().await;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn moving_a_session_is_versioned_and_checked_for_clashes() -> anyhow::Result<()> {
+    for backend in backends() {
+        let (_db, opened) = frame_world(backend, 2).await?;
+        let store = opened.store();
+        let audit = audited(Action::CaseUpdated);
+        let first = frame_booking(1, 1, 1, date(2026, 9, 7), (15, 30), 50);
+        booked(
+            store
+                .set_slot(
+                    &frame_slot(1, 1, 1, Weekday::Monday, (15, 30), 50, date(2026, 9, 7)),
+                    None,
+                    &[frame_session(1, first, true)],
+                    &frame_change(50, 1, "slot-set", None, 100),
+                    at(100),
+                    &audit,
+                )
+                .await?,
+        )?;
+        let other = frame_booking(10, 2, 2, date(2026, 9, 7), (15, 30), 50);
+        booked(
+            store
+                .add_session(
+                    &frame_session(2, other, false),
+                    &frame_change(60, 2, "added", Some(10), 150),
+                    at(150),
+                    &audit,
+                )
+                .await?,
+        )?;
+
+        // A quarter of an hour later in the same room: it overlaps only itself.
+        let later = Booking {
+            start: time(15, 45, 0, 0),
+            ..first
+        };
+        let moved = booked(
+            store
+                .move_session(
+                    first.id,
+                    &later,
+                    Version::FIRST,
+                    &frame_change(51, 1, "moved", Some(1), 200),
+                    at(200),
+                    &audit,
+                )
+                .await?,
+        )?;
+        assert_eq!(moved.booking, later, "{backend:?}");
+        assert!(!moved.regular);
+        assert_eq!((moved.version, moved.updated_at), (version(2), at(200)));
+
+        let stale = store
+            .move_session(
+                first.id,
+                &first,
+                Version::FIRST,
+                &frame_change(52, 1, "moved", Some(1), 300),
+                at(300),
+                &audit,
+            )
+            .await;
+        assert_eq!(
+            stale.err(),
+            Some(StoreError::Stale {
+                current: version(2)
+            })
+        );
+        let missing = store
+            .move_session(
+                BookingId(Uuid::from_u128(99)),
+                &first,
+                Version::FIRST,
+                &frame_change(53, 1, "moved", Some(99), 300),
+                at(300),
+                &audit,
+            )
+            .await;
+        assert_eq!(missing.err(), Some(StoreError::NotFound));
+
+        // Into the Rowan Room, taken by case 2 at 15:30: refused, and the session stays put.
+        let into_other = Booking {
+            room: frame_room(2),
+            ..first
+        };
+        let refused = store
+            .move_session(
+                first.id,
+                &into_other,
+                version(2),
+                &frame_change(54, 1, "moved", Some(1), 400),
+                at(400),
+                &audit,
+            )
+            .await?;
+        assert_eq!(
+            clashed(refused)?,
+            [Clash::Room { with: other }],
+            "{backend:?}"
+        );
+        assert_eq!(store.booked_session(first.id).await?, Some(moved));
+
+        // The next day it is free.
+        let next_day = Booking {
+            date: date(2026, 9, 8),
+            ..into_other
+        };
+        let moved = booked(
+            store
+                .move_session(
+                    first.id,
+                    &next_day,
+                    version(2),
+                    &frame_change(55, 1, "moved", Some(1), 500),
+                    at(500),
+                    &audit,
+                )
+                .await?,
+        )?;
+        assert_eq!((moved.booking, moved.version), (next_day, version(3)));
+        assert_eq!(
+            store
+                .bookings_between(date(2026, 9, 1), date(2026, 9, 30), &[frame_room(2)], &[])
+                .await?,
+            [other, next_day]
+        );
+        opened.close().await;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn frame_changes_are_listed_newest_first() -> anyhow::Result<()> {
+    for backend in backends() {
+        let (_db, opened) = frame_world(backend, 2).await?;
+        let store = opened.store();
+        let audit = audited(Action::CaseUpdated);
+        let day = date(2026, 9, 9);
+        // Recorded out of order: the list follows when each change happened.
+        for (n, second, start) in [(1, 300, 9), (2, 100, 10), (3, 200, 11)] {
+            booked(
+                store
+                    .add_session(
+                        &frame_session(1, frame_booking(n, 1, 1, day, (start, 0), 50), false),
+                        &frame_change(50 + n, 1, "added", Some(n), second),
+                        at(second),
+                        &audit,
+                    )
+                    .await?,
+            )?;
+        }
+        booked(
+            store
+                .add_session(
+                    &frame_session(2, frame_booking(4, 2, 2, day, (9, 0), 50), false),
+                    &frame_change(60, 2, "added", Some(4), 400),
+                    at(400),
+                    &audit,
+                )
+                .await?,
+        )?;
+        assert_eq!(
+            store.frame_changes(frame_case(1)).await?,
+            [
+                frame_change(51, 1, "added", Some(1), 300),
+                frame_change(53, 1, "added", Some(3), 200),
+                frame_change(52, 1, "added", Some(2), 100),
+            ],
+            "{backend:?}"
+        );
+        assert_eq!(store.frame_changes(frame_case(2)).await?.len(), 1);
+        opened.close().await;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bookings_at_once_for_one_room_or_one_therapist_let_exactly_one_through()
+-> anyhow::Result<()> {
+    const CASES: u128 = 6;
+    for backend in backends() {
+        let (db, opened) = frame_world(backend, CASES).await?;
+        let store = opened.store();
+
+        // Six cases, each with its own therapist, all setting a slot in the Willow Room for
+        // Monday 15:30 at once.
+        let attempts: Vec<_> = (1..=CASES)
+            .map(|n| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let booking = frame_booking(100 + n, 1, n, date(2026, 9, 7), (15, 30), 50);
+                    let result = store
+                        .set_slot(
+                            &frame_slot(n, 1, n, Weekday::Monday, (15, 30), 50, date(2026, 9, 7)),
+                            None,
+                            &[frame_session(n, booking, true)],
+                            &frame_change(200 + n, n, "slot-set", None, 100),
+                            at(100),
+                            &audited(Action::CaseUpdated),
+                        )
+                        .await;
+                    (booking, result)
+                })
+            })
+            .collect();
+        let mut won = Vec::new();
+        let mut refused = Vec::new();
+        for attempt in attempts {
+            match attempt.await? {
+                (booking, Ok(Booked::Done(_))) => won.push(booking),
+                (_, Ok(Booked::Clashed(clashes))) => refused.push(clashes),
+                (_, Err(e)) => anyhow::bail!("{backend:?}: {e}"),
+            }
+        }
+        assert_eq!(won.len(), 1, "{backend:?}: {won:?}");
+        assert_eq!(refused.len(), CASES as usize - 1);
+        for clashes in &refused {
+            assert_eq!(clashes, &[Clash::Room { with: won[0] }], "{backend:?}");
+        }
+        assert_eq!(count_rows(&db, "therapy_sessions").await?, 1, "{backend:?}");
+        assert_eq!(count_rows(&db, "regular_slots").await?, 1);
+        assert_eq!(count_rows(&db, "frame_changes").await?, 1);
+
+        // Therapist 1 booked at once in either room on the Tuesday: one wins again.
+        let attempts: Vec<_> = (1..=CASES)
+            .map(|n| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let booking =
+                        frame_booking(300 + n, 1 + n % 2, 1, date(2026, 9, 8), (11, 0), 50);
+                    let result = store
+                        .add_session(
+                            &frame_session(n, booking, false),
+                            &frame_change(400 + n, n, "added", Some(300 + n), 200),
+                            at(200),
+                            &audited(Action::CaseUpdated),
+                        )
+                        .await;
+                    (booking, result)
+                })
+            })
+            .collect();
+        let mut won = Vec::new();
+        let mut refused = Vec::new();
+        for attempt in attempts {
+            match attempt.await? {
+                (booking, Ok(Booked::Done(_))) => won.push(booking),
+                (_, Ok(Booked::Clashed(clashes))) => refused.push(clashes),
+                (_, Err(e)) => anyhow::bail!("{backend:?}: {e}"),
+            }
+        }
+        assert_eq!(won.len(), 1, "{backend:?}: {won:?}");
+        assert_eq!(refused.len(), CASES as usize - 1);
+        for clashes in &refused {
+            // The therapist always; the room too for those that chose the same one.
+            assert!(
+                clashes.contains(&Clash::Therapist { with: won[0] }),
+                "{backend:?}: {clashes:?}"
+            );
+            assert!(clashes.iter().all(|c| *c.with() == won[0]));
+        }
+        assert_eq!(count_rows(&db, "therapy_sessions").await?, 2, "{backend:?}");
+        opened.close().await;
+    }
+    Ok(())
+}
