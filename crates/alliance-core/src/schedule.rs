@@ -1304,6 +1304,16 @@ impl Attendance {
         }
     }
 
+    /// Whether the session was cancelled, which frees its room and therapist.
+    pub fn is_cancellation(&self) -> bool {
+        matches!(
+            self,
+            Attendance::CancelledByChildOrFamily { .. }
+                | Attendance::CancelledBySchool { .. }
+                | Attendance::CancelledByTherapist { .. }
+        )
+    }
+
     /// Whether the session went ahead with the child there (attended, or late).
     pub fn is_held(&self) -> bool {
         matches!(self, Attendance::Attended | Attendance::Late { .. })

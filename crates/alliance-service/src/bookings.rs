@@ -9,13 +9,15 @@
 use crate::app::Alliance;
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult};
-use crate::store::{Booked, FrameChange, NewSession, RegularSlot, StoreError, StoredSession};
+use crate::store::{
+    Booked, FrameChange, NewSession, RegularSlot, StoreError, StoredCalendar, StoredSession,
+};
 use alliance_core::access::{ChildData, case_access};
 use alliance_core::audit::{self, Event};
 use alliance_core::cases::{CaseId, TeamRole};
 use alliance_core::children::ChildId;
 use alliance_core::crypto::{KeyOwner, RecordClass, Sealed, SealedAt};
-use alliance_core::directory::RoomId;
+use alliance_core::directory::{Room, RoomId, SiteId, SiteKind};
 use alliance_core::error::{parse_date, parse_text};
 use alliance_core::identity::UserId;
 use alliance_core::schedule::{
@@ -200,11 +202,37 @@ impl Alliance {
         Ok(Invalid { errors }.into())
     }
 
-    async fn check_room(&self, room: RoomId) -> AppResult<()> {
+    async fn check_room(&self, room: RoomId) -> AppResult<Room> {
         match self.store.room(room).await? {
-            Some(r) if r.active => Ok(()),
+            Some(r) if r.active => Ok(r),
             _ => Err(Invalid::field("room", "Choose a room in use").into()),
         }
+    }
+
+    /// The calendar a slot follows when none is chosen: the school's own when the room is in
+    /// a school; for work in a clinic or the community, the child's school's, because the
+    /// child's terms decide when they can come.
+    async fn default_calendar(&self, child: ChildId, room: &Room) -> AppResult<StoredCalendar> {
+        let site = self
+            .store
+            .site(room.site_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let calendars = self.store.calendars().await?;
+        let of_site = |site: SiteId| calendars.iter().find(|c| c.site == Some(site)).cloned();
+        let found = if site.details.kind == SiteKind::School {
+            of_site(site.id)
+        } else {
+            let school = self.details_of(child).await?.school_site;
+            school.and_then(of_site).or_else(|| of_site(site.id))
+        };
+        found.ok_or_else(|| {
+            Invalid::field(
+                "calendar",
+                "Neither the room's site nor the child's school has a term calendar: choose one",
+            )
+            .into()
+        })
     }
 
     fn frame_change(
@@ -260,7 +288,7 @@ impl Alliance {
         &self,
         actor: &Actor,
         case: CaseId,
-        calendar: Uuid,
+        calendar: Option<Uuid>,
         room: RoomId,
         input: &SlotInput,
         reason: &str,
@@ -277,11 +305,14 @@ impl Alliance {
             )
             .into());
         };
-        let calendar_row =
-            self.store.calendar(calendar).await?.ok_or_else(|| {
+        let room_row = self.check_room(room).await?;
+        let calendar_row = match calendar {
+            Some(id) => self.store.calendar(id).await?.ok_or_else(|| {
                 AppError::from(Invalid::field("calendar", "Choose a term calendar"))
-            })?;
-        self.check_room(room).await?;
+            })?,
+            None => self.default_calendar(child, &room_row).await?,
+        };
+        let calendar = calendar_row.id;
         let slot = Slot::parse(input, &calendar_row.calendar)?;
         let existing = self.store.slot(case).await?;
         let reason = match (&existing, reason.trim().is_empty()) {
@@ -625,12 +656,21 @@ impl Alliance {
             ),
             None => None,
         };
-        let is_cancellation = matches!(
-            attendance,
-            Attendance::CancelledByChildOrFamily { .. }
-                | Attendance::CancelledBySchool { .. }
-                | Attendance::CancelledByTherapist { .. }
-        );
+        let is_cancellation = attendance.is_cancellation();
+        // A cancelled session gave up its room and time, which may since have been booked:
+        // taking the cancellation back would double-book without a clash check.
+        if session
+            .attendance
+            .as_ref()
+            .is_some_and(Attendance::is_cancellation)
+            && !is_cancellation
+        {
+            return Err(Invalid::field(
+                "kind",
+                "This session was cancelled and its time given up; add a session instead",
+            )
+            .into());
+        }
         let change = if is_cancellation {
             let Some(text) = &reason_text else {
                 return Err(Invalid::field("reason", "Say why the session was cancelled").into());

@@ -301,6 +301,13 @@ impl Alliance {
         serde_json::from_slice(&plain).map_err(json_error)
     }
 
+    /// A child's details, for a caller that has already passed the child's gate.
+    pub(crate) async fn details_of(&self, child: ChildId) -> AppResult<ChildDetails> {
+        let stored = self.store.child(child).await?.ok_or(AppError::NotFound)?;
+        let key = self.identity_key(child).await?;
+        self.open_details(&key, &stored)
+    }
+
     async fn identity_key(&self, child: ChildId) -> AppResult<SealingKey> {
         Ok(self
             .keys

@@ -952,7 +952,7 @@ pub struct RegularSlot {
 }
 
 /// A session as stored. The reason given for a change or an absence is sealed under the
-/// child's identity key (`sessions.reason`, bound to the session's id).
+/// child's identity key (`therapy_sessions.reason`, bound to the session's id).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredSession {
     pub booking: Booking,

@@ -96,16 +96,6 @@ fn case_id(raw: &str) -> Result<CaseId, StoreError> {
     CaseId::parse(raw).map_err(|_| corrupt("case id"))
 }
 
-/// Whether a session with this attendance is cancelled, freeing its room and therapist.
-fn is_cancelled(attendance: &Attendance) -> bool {
-    matches!(
-        attendance.kind(),
-        AttendanceKind::CancelledByChildOrFamily
-            | AttendanceKind::CancelledBySchool
-            | AttendanceKind::CancelledByTherapist
-    )
-}
-
 /// The attendance stored as its kind's code and the minutes late. The reason is not part of
 /// it: it is stored sealed, and returned sealed beside it.
 fn attendance(code: Option<&str>, late: Option<i64>) -> Result<Option<Attendance>, StoreError> {
@@ -619,7 +609,7 @@ impl_for_both_engines!(BookingStore {
         .bind(attendance.code().to_owned())
         .bind(attendance.late_minutes().map(i64::from))
         .bind(sealed_reason.map(|s| s.as_bytes().to_vec()))
-        .bind(is_cancelled(attendance))
+        .bind(attendance.is_cancellation())
         .bind(to_micros(now))
         .bind(id.to_string())
         .bind(expected.get())

@@ -181,7 +181,10 @@ pub async fn case_sessions(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SlotBody {
-    pub calendar: String,
+    /// The term calendar to follow; by default the room's school's, or for work in a clinic
+    /// the child's school's.
+    #[serde(default)]
+    pub calendar: Option<String>,
     pub room: String,
     pub weekday: String,
     /// `HH:MM`.
@@ -223,8 +226,15 @@ pub async fn set_slot(
     ApiJson(body): ApiJson<SlotBody>,
 ) -> Result<Json<ScheduleView>, ApiError> {
     let id = case_id(&id)?;
-    let calendar = Uuid::parse_str(&body.calendar)
-        .map_err(|_| unprocessable("calendar", "This is not a calendar id"))?;
+    let calendar = body
+        .calendar
+        .as_deref()
+        .filter(|c| !c.trim().is_empty())
+        .map(|c| {
+            Uuid::parse_str(c.trim())
+                .map_err(|_| unprocessable("calendar", "This is not a calendar id"))
+        })
+        .transpose()?;
     let room = room(&body.room, "room")?;
     let expected: Option<Version> = body.version.map(version).transpose()?;
     let input = SlotInput {

@@ -291,10 +291,11 @@ async fn set_slot(
         .parse::<i64>()
         .ok()
         .and_then(|v| Version::new(v).ok());
-    let result = match (
-        Uuid::parse_str(form.get("calendar")),
-        room_of(&form, "room"),
-    ) {
+    let calendar = match form.get("calendar").trim() {
+        "" => Ok(None),
+        raw => Uuid::parse_str(raw).map(Some),
+    };
+    let result = match (calendar, room_of(&form, "room")) {
         (Ok(calendar), Ok(room)) => {
             state
                 .alliance

@@ -207,6 +207,20 @@ async fn the_regular_slot_books_the_term_and_clashes_are_refused() -> anyhow::Re
             )
             .await?;
         assert_eq!(status, StatusCode::OK, "{done}");
+        // The cancelled session gave up its time: it cannot quietly be taken back.
+        let (status, problem) = world
+            .api(
+                "lead",
+                Method::POST,
+                &attend,
+                Some(json!({"version": done["version"], "kind": "attended"})),
+            )
+            .await?;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert!(
+            problem.to_string().contains("add a session instead"),
+            "{problem}"
+        );
         let second_session = sessions[1].clone();
         let (status, _) = world
             .api(
@@ -281,6 +295,81 @@ async fn the_regular_slot_books_the_term_and_clashes_are_refused() -> anyhow::Re
                     .is_some_and(|s| s.starts_with("Talk the change of time or room through")))),
             "{tasks}"
         );
+        world.service.server.stop().await;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_slot_follows_the_schools_calendar_unless_another_is_chosen() -> anyhow::Result<()> {
+    for backend in backends() {
+        let world = World::build(backend).await?;
+        // The only calendar so far belongs to no site: nothing to follow by default.
+        let (_, school_room, _) = setup(&world).await?;
+        let path = format!("/api/v1/cases/{}/slot", world.case);
+        let without_calendar = |room: &str| json!({"room": room, "weekday": "monday", "start": "15:30", "minutes": 50, "from": "2027-01-05"});
+        let (status, problem) = world
+            .api(
+                "lead",
+                Method::PUT,
+                &path,
+                Some(without_calendar(&school_room)),
+            )
+            .await?;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert!(
+            problem.to_string().contains("has a term calendar"),
+            "{problem}"
+        );
+        // The school's own calendar, and a clinic room: the child's school's terms decide.
+        let (_, sites) = world
+            .api("admin", Method::GET, "/api/v1/sites", None)
+            .await?;
+        let school = sites["items"][0]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let (status, own) = world
+            .api(
+                "admin",
+                Method::POST,
+                "/api/v1/calendars",
+                Some(json!({"name": "Oakfield Primary's terms", "site": school, "rows": YEAR})),
+            )
+            .await?;
+        assert_eq!(status, StatusCode::CREATED, "{own}");
+        let (status, clinic) = world
+            .api(
+                "admin",
+                Method::POST,
+                "/api/v1/sites",
+                Some(json!({"name": "Hillside Clinic", "kind": "clinic"})),
+            )
+            .await?;
+        assert_eq!(status, StatusCode::CREATED, "{clinic}");
+        let (status, room) = world
+            .api(
+                "admin",
+                Method::POST,
+                &format!(
+                    "/api/v1/sites/{}/rooms",
+                    clinic["id"].as_str().unwrap_or_default()
+                ),
+                Some(json!({"name": "Clinic Room 2", "capacity": 3, "step_free": true})),
+            )
+            .await?;
+        assert_eq!(status, StatusCode::CREATED, "{room}");
+        let (status, schedule) = world
+            .api(
+                "lead",
+                Method::PUT,
+                &path,
+                Some(without_calendar(room["id"].as_str().unwrap_or_default())),
+            )
+            .await?;
+        assert_eq!(status, StatusCode::OK, "{schedule}");
+        assert_eq!(schedule["slot"]["calendar"], own["id"], "{schedule}");
+        assert_eq!(schedule["sessions"].as_array().map(Vec::len), Some(10));
         world.service.server.stop().await;
     }
     Ok(())
