@@ -192,7 +192,25 @@ test('the lead sets the regular time and sees the term\'s sessions without the h
   const table = page.getByRole('table', { name: 'Sessions' });
   assert.ok((await table.getByRole('row').count()) > 5, 'the term is booked');
   assert.equal(await table.getByRole('cell', { name: added.springHalfTermMonday }).count(), 0, 'no session in half-term');
+  await page.getByRole('heading', { name: 'Breaks and the ending' }).waitFor();
+  await page.getByText(/half-term from .* before it/).first().waitFor();
   await check(page, 'case-sessions-booked');
+
+  // Letters: the mother may have them; the father, under a court order, may not.
+  await page.getByRole('link', { name: 'Letters to parents and carers about these sessions' }).click();
+  await page.getByRole('heading', { name: /^Letters for case C\d+$/ }).waitFor();
+  const carers = page.getByRole('table', { name: 'Carers and the letters they may receive' });
+  await carers.getByRole('row', { name: /Sam Testfield/ }).getByText('Not to be sent.').waitFor();
+  assert.equal(await carers.getByRole('row', { name: /Sam Testfield/ }).getByRole('link').count(), 0, 'no letter links for a restricted carer');
+  await check(page, 'letters');
+  await carers.getByRole('link', { name: 'The next break to Jo Testfield', exact: true }).click();
+  await page.getByRole('heading', { name: /^A break in .* therapy sessions$/ }).waitFor();
+  await page.getByText('Dear Jo Testfield,').waitFor();
+  await check(page, 'letter-break');
+  const pdf = await page.request.get(base + await page.getByRole('link', { name: 'Download as PDF' }).getAttribute('href'));
+  assert.equal(pdf.status(), 200);
+  assert.equal(pdf.headers()['content-type'], 'application/pdf');
+  assert.ok((await pdf.body()).subarray(0, 5).toString() === '%PDF-', 'a PDF');
   await context.close();
 });
 

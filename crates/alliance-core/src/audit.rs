@@ -77,6 +77,8 @@ pub enum Action {
     CaseTeamChanged,
     CaseTransferred,
     OutboundChecked,
+    /// A letter to a parent or carer was produced (to print or as a PDF).
+    LetterProduced,
     TaskRaised,
     TaskEscalated,
     TaskCompleted,
@@ -90,6 +92,11 @@ pub enum Action {
     SessionMoved,
     SessionAdded,
     AttendanceRecorded,
+    /// A calendar feed was created (any earlier one of the same person's is revoked with it).
+    FeedCreated,
+    FeedRevoked,
+    /// A calendar feed was fetched while it shows children's initials (the ids are named).
+    FeedRead,
     /// Something was asked for and refused.
     Denied,
     /// The chain was continued from a restored backup.
@@ -97,7 +104,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 55] = [
+    pub const ALL: [Action; 59] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignInThrottled,
@@ -138,6 +145,7 @@ impl Action {
         Action::CaseTeamChanged,
         Action::CaseTransferred,
         Action::OutboundChecked,
+        Action::LetterProduced,
         Action::TaskRaised,
         Action::TaskEscalated,
         Action::TaskCompleted,
@@ -151,6 +159,9 @@ impl Action {
         Action::SessionMoved,
         Action::SessionAdded,
         Action::AttendanceRecorded,
+        Action::FeedCreated,
+        Action::FeedRevoked,
+        Action::FeedRead,
         Action::Denied,
         Action::RestoreCheckpoint,
     ];
@@ -197,6 +208,7 @@ impl Action {
             Action::CaseTeamChanged => "case.team-changed",
             Action::CaseTransferred => "case.transferred",
             Action::OutboundChecked => "outbound.checked",
+            Action::LetterProduced => "letter.produced",
             Action::TaskRaised => "task.raised",
             Action::TaskEscalated => "task.escalated",
             Action::TaskCompleted => "task.completed",
@@ -210,6 +222,9 @@ impl Action {
             Action::SessionMoved => "schedule.session-moved",
             Action::SessionAdded => "schedule.session-added",
             Action::AttendanceRecorded => "schedule.attendance",
+            Action::FeedCreated => "feed.created",
+            Action::FeedRevoked => "feed.revoked",
+            Action::FeedRead => "feed.read",
             Action::Denied => "denied",
             Action::RestoreCheckpoint => "restore.checkpoint",
         }

@@ -95,15 +95,25 @@ pub enum Rule {
     /// The agreed time or room changed: talk it through with the child (due in five
     /// working days).
     FrameChanged,
+    /// A break is coming: prepare the child in the session before it (or as many before as
+    /// the service's policy says).
+    PrepareForBreak,
+    /// The planned ending is near: begin the countdown with the child.
+    EndingCountdown,
+    /// The last session of a planned ending has passed: close the case.
+    CloseAtPlannedEnding,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 5] = [
+    pub const ALL: [Rule; 8] = [
         Rule::ArrangeFirstSession,
         Rule::JoinedCaseTeam,
         Rule::CaseTransferred,
         Rule::Overdue,
         Rule::FrameChanged,
+        Rule::PrepareForBreak,
+        Rule::EndingCountdown,
+        Rule::CloseAtPlannedEnding,
     ];
 
     pub fn code(self) -> &'static str {
@@ -113,6 +123,9 @@ impl Rule {
             Rule::CaseTransferred => "case.transferred",
             Rule::Overdue => "task.overdue",
             Rule::FrameChanged => "case.frame-changed",
+            Rule::PrepareForBreak => "case.prepare-for-break",
+            Rule::EndingCountdown => "case.ending-countdown",
+            Rule::CloseAtPlannedEnding => "case.close-at-planned-ending",
         }
     }
 
@@ -125,7 +138,11 @@ impl Rule {
 
     pub fn kind(self) -> TaskKind {
         match self {
-            Rule::ArrangeFirstSession | Rule::FrameChanged => TaskKind::Task,
+            Rule::ArrangeFirstSession
+            | Rule::FrameChanged
+            | Rule::PrepareForBreak
+            | Rule::EndingCountdown
+            | Rule::CloseAtPlannedEnding => TaskKind::Task,
             Rule::JoinedCaseTeam | Rule::CaseTransferred | Rule::Overdue => TaskKind::Notice,
         }
     }
@@ -134,7 +151,9 @@ impl Rule {
     pub fn due_in_working_days(self) -> Option<u32> {
         match self {
             Rule::ArrangeFirstSession => Some(10),
-            Rule::FrameChanged => Some(5),
+            // Raised a week before the session it is for.
+            Rule::FrameChanged | Rule::PrepareForBreak | Rule::EndingCountdown => Some(5),
+            Rule::CloseAtPlannedEnding => Some(10),
             _ => None,
         }
     }
@@ -152,6 +171,13 @@ impl Rule {
                     notify: StepRecipient::Role(Role::ServiceLead),
                 },
             ],
+            Rule::FrameChanged
+            | Rule::PrepareForBreak
+            | Rule::EndingCountdown
+            | Rule::CloseAtPlannedEnding => &[Step {
+                after_working_days: 0,
+                notify: StepRecipient::Owner,
+            }],
             _ => &[],
         }
     }
@@ -166,6 +192,11 @@ impl Rule {
             Rule::FrameChanged => format!(
                 "Talk the change of time or room through with the child of case {reference}"
             ),
+            Rule::PrepareForBreak => format!("Prepare the child of case {reference}"),
+            Rule::EndingCountdown => {
+                format!("Begin the ending countdown with the child of case {reference}")
+            }
+            Rule::CloseAtPlannedEnding => format!("Close case {reference} as a planned ending"),
         }
     }
 }

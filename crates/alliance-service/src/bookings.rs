@@ -37,6 +37,8 @@ pub struct CaseSchedule {
     pub sessions: Vec<SessionView>,
     pub changes: Vec<ChangeView>,
     pub metrics: Option<FrameMetrics>,
+    /// The next break and the planned ending, with the sessions left before each.
+    pub outlook: Option<alliance_core::frame::FrameOutlook>,
     pub may_edit: bool,
 }
 
@@ -80,7 +82,7 @@ impl Alliance {
         Ok((child, access, stored.case.is_open()))
     }
 
-    async fn require_schedule_write(
+    pub(crate) async fn require_schedule_write(
         &self,
         actor: &Actor,
         case: CaseId,
@@ -471,13 +473,40 @@ impl Alliance {
                 .collect();
             FrameMetrics::compute(&held, (slot.slot.weekday, slot.slot.start, slot.room))
         });
+        let outlook = match &slot {
+            Some(slot) if open => {
+                let stored: Vec<StoredSession> =
+                    sessions.iter().map(|s| s.session.clone()).collect();
+                self.outlook_of(slot, &stored).await?
+            }
+            _ => None,
+        };
         Ok(CaseSchedule {
             slot,
             sessions,
             changes,
             metrics,
+            outlook,
             may_edit: access.may_write() && open,
         })
+    }
+
+    /// The next break and the planned ending of an open case with a regular time, for those
+    /// who may read its schedule; `None` otherwise.
+    pub async fn case_outlook(
+        &self,
+        actor: &Actor,
+        case: CaseId,
+    ) -> AppResult<Option<alliance_core::frame::FrameOutlook>> {
+        let (_, access, open) = self.schedule_gate(actor, case, "read schedule").await?;
+        if !access.may_read() || !open {
+            return Ok(None);
+        }
+        let Some(slot) = self.store.slot(case).await? else {
+            return Ok(None);
+        };
+        let sessions = self.store.sessions_of_case(case).await?;
+        self.outlook_of(&slot, &sessions).await
     }
 
     /// Moves a session (a change to the frame: a reason, and a task to talk it through).

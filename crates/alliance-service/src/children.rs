@@ -201,7 +201,7 @@ impl Alliance {
         AgeBands::default()
     }
 
-    async fn supervisees_of(&self, actor: &Actor) -> AppResult<Vec<(UserId, bool)>> {
+    pub(crate) async fn supervisees_of(&self, actor: &Actor) -> AppResult<Vec<(UserId, bool)>> {
         if actor.user.has_role(Role::Supervisor) {
             Ok(self.store.supervision_links(actor.user.id).await?)
         } else {
@@ -286,7 +286,11 @@ impl Alliance {
         }
     }
 
-    fn open_details(&self, key: &SealingKey, stored: &StoredChild) -> AppResult<ChildDetails> {
+    pub(crate) fn open_details(
+        &self,
+        key: &SealingKey,
+        stored: &StoredChild,
+    ) -> AppResult<ChildDetails> {
         let id = stored.id.to_string();
         let plain = key
             .open(
@@ -299,6 +303,12 @@ impl Alliance {
             )
             .map_err(|e| AppError::Store(StoreError::Other(e.to_string())))?;
         serde_json::from_slice(&plain).map_err(json_error)
+    }
+
+    /// A child's carers, opened, for a caller that has already passed the child's gate.
+    pub(crate) async fn carers_of(&self, child: ChildId) -> AppResult<Vec<Carer>> {
+        let key = self.identity_key(child).await?;
+        self.open_carers(&key, self.store.carers(child).await?)
     }
 
     /// A child's details, for a caller that has already passed the child's gate.

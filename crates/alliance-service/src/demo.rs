@@ -19,14 +19,15 @@ use alliance_core::children::{
     CarerInput, ChildId, ChildInput, ParentalResponsibility, RestrictionInput, RestrictionKind,
     RestrictionSource, Sex, YearGroup, age_on,
 };
-use alliance_core::directory::{RoomInput, SiteId, SiteInput, SiteKind};
+use alliance_core::directory::{RoomId, RoomInput, SiteId, SiteInput, SiteKind};
 use alliance_core::identity::{RegistrationBody, Role, UserDetails, UserId, Username};
+use alliance_core::schedule::SlotInput;
 use alliance_core::{Nation, ServiceName, Version, service::ServiceDetails};
 use jiff::civil::Date;
 use jiff::{SignedDuration, Span};
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng, rngs::StdRng};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// How big a synthetic service to make.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -426,16 +427,18 @@ async fn fill(
     let site_plans = plan_sites(rng, school_count(shape));
     progress.step("sites", site_plans.len() as u64);
     let mut schools = Vec::new();
+    let mut rooms_of: HashMap<SiteId, Vec<RoomId>> = HashMap::new();
     for plan in &site_plans {
         let site = alliance
             .create_site(admin, &plan.site)
             .await
             .map_err(refused("a demo site"))?;
         for room in &plan.rooms {
-            alliance
+            let made = alliance
                 .create_room(admin, site.id, room)
                 .await
                 .map_err(refused("a demo room"))?;
+            rooms_of.entry(site.id).or_default().push(made.id);
         }
         if plan.phase.is_some() {
             // Each school's term calendar for this school year and the next.
@@ -460,6 +463,7 @@ async fn fill(
     }
 
     let mut planner = ChildPlanner::new(today, schools, therapists.len());
+    let mut open_cases: Vec<(CaseId, usize, SiteId)> = Vec::new();
     progress.step("children", u64::from(shape.children));
     for i in 0..shape.children as usize {
         let plan = planner.child(rng, i);
@@ -474,10 +478,26 @@ async fn fill(
                 .map_err(refused("a demo carer"))?;
         }
         for case in &plan.cases {
-            run_case(alliance, admin, therapists, today, record.id, case).await?;
+            if let Some(open) =
+                run_case(alliance, admin, therapists, today, record.id, case).await?
+            {
+                let school = SiteId::parse(&plan.child.school_site).ok();
+                if let Some(school) = school {
+                    open_cases.push((open, case.lead, school));
+                }
+            }
         }
         progress.advance(1);
     }
+    book_demo_sessions(
+        alliance,
+        therapists,
+        today,
+        &open_cases,
+        &rooms_of,
+        progress,
+    )
+    .await?;
     Ok(Filled {
         led_by_first: planner.caseloads.first().copied().unwrap_or(0),
     })
@@ -508,7 +528,7 @@ async fn run_case(
     today: Date,
     child: ChildId,
     plan: &CasePlan,
-) -> Result<(), DemoError> {
+) -> Result<Option<CaseId>, DemoError> {
     let lead = therapist(therapists, plan.lead)?;
     let opened = alliance
         .open_case(admin, child, &plan.details, Some(lead.user.id))
@@ -547,6 +567,65 @@ async fn run_case(
             .close_case(lead, id, closure, version)
             .await
             .map_err(refused("closing a demo case"))?;
+        return Ok(None);
+    }
+    Ok(Some(id))
+}
+
+/// How many open cases get a regular time in the demo: enough to fill the timetables.
+const DEMO_SLOTS: usize = 40;
+
+/// Gives open cases a regular weekly time in a room at the child's school, as their leads
+/// would: each therapist's cases on different days and times, a room that is free, and a
+/// planned ending for every third case (so countdowns show). A time that clashes is refused
+/// by the booking rules like any other, and the next one is tried.
+async fn book_demo_sessions(
+    alliance: &Alliance,
+    therapists: &[Actor],
+    today: Date,
+    open_cases: &[(CaseId, usize, SiteId)],
+    rooms_of: &HashMap<SiteId, Vec<RoomId>>,
+    progress: &dyn Progress,
+) -> Result<(), DemoError> {
+    const DAYS: [&str; 5] = ["monday", "tuesday", "wednesday", "thursday", "friday"];
+    const TIMES: [&str; 4] = ["09:30", "10:45", "13:15", "14:30"];
+    let chosen: Vec<_> = open_cases.iter().take(DEMO_SLOTS).collect();
+    progress.step("sessions", chosen.len() as u64);
+    let mut next_for: HashMap<usize, usize> = HashMap::new();
+    for (i, (case, lead, school)) in chosen.into_iter().enumerate() {
+        let Some(rooms) = rooms_of.get(school).filter(|r| !r.is_empty()) else {
+            progress.advance(1);
+            continue;
+        };
+        let actor = therapist(therapists, *lead)?;
+        let until = if i % 3 == 0 {
+            alliance_core::uk::date(days_after(today, 56))
+        } else {
+            String::new()
+        };
+        for _ in 0..DAYS.len() * TIMES.len() {
+            let k = next_for.entry(*lead).or_default();
+            let at = *k;
+            *k += 1;
+            let input = SlotInput {
+                weekday: DAYS[at % DAYS.len()].to_owned(),
+                start: TIMES[(at / DAYS.len()) % TIMES.len()].to_owned(),
+                minutes: "50".to_owned(),
+                from: alliance_core::uk::date(today),
+                until: until.clone(),
+            };
+            let room = rooms[at % rooms.len()];
+            match alliance
+                .set_regular_slot(actor, *case, None, room, &input, "", None)
+                .await
+            {
+                Ok(_) => break,
+                // Taken, or no calendar term to follow: try the next time.
+                Err(AppError::Invalid(_)) => continue,
+                Err(other) => return Err(refused("a demo regular time")(other)),
+            }
+        }
+        progress.advance(1);
     }
     Ok(())
 }

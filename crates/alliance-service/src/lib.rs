@@ -15,10 +15,14 @@ pub mod clock;
 pub mod demo;
 pub mod directory;
 pub mod error;
+pub mod feeds;
+pub mod frame;
 pub mod keys;
+pub mod letters;
 pub mod mail;
 pub mod store;
 pub mod tasks;
+pub mod timetables;
 
 pub use app::{Alliance, Settings};
 pub use auth::{AccountRequest, Actor, NextStep, SessionState, Via};
@@ -27,9 +31,10 @@ pub use error::{AppError, AppResult};
 pub use store::{
     AccountStore, AuditBatch, AuditStore, Booked, BookingStore, CalendarStore, ChildListing,
     ChildLookups, ChildSelection, ChildStore, ColumnInventory, Credentials, DatabaseKind,
-    DirectoryStore, FailureCounts, ForeignKeyInventory, FrameChange, NewCase, NewFiring,
-    NewSession, NewTask, NewUser, ReasonUpdate, RegularSlot, ResumeDraft, SchemaInventory,
-    SchemaStatus, ServiceStore, SessionRecord, SessionStore, Store, StoreError, StoredCalendar,
-    StoredCarer, StoredCase, StoredChild, StoredComment, StoredHoliday, StoredSession, SystemStore,
-    TableInventory, TaskFilter, TaskStore, TeamChange, TokenRecord, TokenStore, UserFilter,
+    DirectoryStore, FailureCounts, FeedRecord, FeedStore, ForeignKeyInventory, FrameChange,
+    NewCase, NewFiring, NewSession, NewTask, NewUser, ReasonUpdate, RegularSlot, ResumeDraft,
+    SchemaInventory, SchemaStatus, ServiceStore, SessionRecord, SessionStore, SettingsStore, Store,
+    StoreError, StoredCalendar, StoredCarer, StoredCase, StoredChild, StoredComment, StoredHoliday,
+    StoredSession, SystemStore, TableInventory, TaskFilter, TaskStore, TeamChange, TokenRecord,
+    TokenStore, UserFilter,
 };

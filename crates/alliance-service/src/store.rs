@@ -83,6 +83,8 @@ pub trait Store:
     + TaskStore
     + CalendarStore
     + BookingStore
+    + SettingsStore
+    + FeedStore
 {
 }
 
@@ -98,6 +100,8 @@ impl<T> Store for T where
         + TaskStore
         + CalendarStore
         + BookingStore
+        + SettingsStore
+        + FeedStore
 {
 }
 
@@ -1065,6 +1069,76 @@ pub trait BookingStore: Send + Sync + 'static {
         therapists: &[UserId],
     ) -> Result<Vec<Booking>, StoreError>;
 
+    /// Every session (cancelled ones too) between two dates, inclusive, in these rooms or
+    /// with these therapists, by date, time and room: for timetables and calendar feeds.
+    async fn sessions_between(
+        &self,
+        from: Date,
+        to: Date,
+        rooms: &[RoomId],
+        therapists: &[UserId],
+    ) -> Result<Vec<StoredSession>, StoreError>;
+
+    /// Every case's regular slot, for the scheduler's prompts about breaks and endings.
+    async fn slots(&self) -> Result<Vec<RegularSlot>, StoreError>;
+
     /// The case's frame changes, newest first.
     async fn frame_changes(&self, case: CaseId) -> Result<Vec<FrameChange>, StoreError>;
+}
+
+/// The service's settings, each one JSON document under a name, checked by the service layer
+/// when read (a document that no longer passes is an error, never used).
+#[async_trait]
+pub trait SettingsStore: Send + Sync + 'static {
+    async fn setting(&self, name: &str) -> Result<Option<(String, Version)>, StoreError>;
+
+    /// Writes a setting at `expected` (`None`: it must not exist yet), returning its version.
+    async fn put_setting(
+        &self,
+        name: &str,
+        document: &str,
+        expected: Option<Version>,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<Version, StoreError>;
+}
+
+/// A calendar feed as stored: its secret token only as a hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedRecord {
+    pub id: Uuid,
+    pub user_id: UserId,
+    pub token_hash: String,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// Calendar feeds: one live feed per person.
+#[async_trait]
+pub trait FeedStore: Send + Sync + 'static {
+    /// Stores a new live feed for `feed.user_id`, revoking the live one it `replaces`, in one
+    /// transaction. A [`StoreError::Conflict`] (nothing written) when the person's live feed
+    /// is no longer `replaces` (another request got in first).
+    async fn create_feed(
+        &self,
+        feed: &FeedRecord,
+        replaces: Option<Uuid>,
+        audit: &AuditBatch<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// The feed whose token has this hash, live or revoked.
+    async fn feed_by_token(&self, token_hash: &str) -> Result<Option<FeedRecord>, StoreError>;
+
+    /// The person's live feed, if any.
+    async fn live_feed(&self, user: UserId) -> Result<Option<FeedRecord>, StoreError>;
+
+    /// Revokes the person's feed `id`; false (nothing written) when it is not theirs or not
+    /// live.
+    async fn revoke_feed(
+        &self,
+        user: UserId,
+        id: Uuid,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<bool, StoreError>;
 }

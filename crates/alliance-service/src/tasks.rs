@@ -267,6 +267,8 @@ impl Alliance {
             request_id: format!("scheduler-{worker}"),
             address: "local".to_owned(),
         };
+        // Prompts worked out from the sessions (breaks, endings) join what is due.
+        self.schedule_frame_prompts(&origin).await?;
         // Raise what fell due (including whatever fell due while nothing was running).
         loop {
             let now = self.clock.now();

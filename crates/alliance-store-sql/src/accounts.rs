@@ -53,8 +53,9 @@ impl_for_both_engines!(helpers {
         Ok(())
     }
 
-    /// Ends a user's open sessions and revokes their API tokens, inside the caller's
-    /// transaction: a password change, a role change or deactivation takes effect at once.
+    /// Ends a user's open sessions and revokes their API tokens and calendar feed, inside the
+    /// caller's transaction: a password change, a role change or deactivation takes effect at
+    /// once.
     pub(crate) async fn end_sessions_and_tokens(
         tx: &mut sqlx::Transaction<'static, DB>,
         user: UserId,
@@ -71,6 +72,13 @@ impl_for_both_engines!(helpers {
         .await
         .map_err(map_error)?;
         sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+            .bind(to_micros(now))
+            .bind(user.to_string())
+            .execute(&mut **tx)
+            .await
+            .map_err(map_error)?;
+        // A calendar feed's address is a token too.
+        sqlx::query("UPDATE calendar_feeds SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
             .bind(to_micros(now))
             .bind(user.to_string())
             .execute(&mut **tx)

@@ -528,6 +528,16 @@ impl_for_both_engines!(BookingStore {
         row.map(RegularSlot::try_from).transpose()
     }
 
+    async fn slots(&self) -> Result<Vec<RegularSlot>, StoreError> {
+        let rows: Vec<SlotRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {SLOT_COLUMNS} FROM regular_slots ORDER BY case_id"
+        )))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_error)?;
+        rows.into_iter().map(RegularSlot::try_from).collect()
+    }
+
     async fn add_session(
         &self,
         session: &NewSession,
@@ -686,6 +696,45 @@ impl_for_both_engines!(BookingStore {
             .collect::<Result<Vec<_>, _>>()?;
         bookings.sort_by_key(|b| (b.date, b.start, b.room, b.id));
         Ok(bookings)
+    }
+
+    async fn sessions_between(
+        &self,
+        from: Date,
+        to: Date,
+        rooms: &[RoomId],
+        therapists: &[UserId],
+    ) -> Result<Vec<StoredSession>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(map_error)?;
+        let rooms: Vec<String> = rooms.iter().map(ToString::to_string).collect();
+        let therapists: Vec<String> = therapists.iter().map(ToString::to_string).collect();
+        let mut found: BTreeMap<String, SessionRow> = BTreeMap::new();
+        for (column, ids) in [("room_id", rooms), ("therapist_id", therapists)] {
+            for chunk in ids.chunks(IN_LIST) {
+                let sql = format!(
+                    "SELECT {SESSION_COLUMNS} FROM therapy_sessions \
+                     WHERE date >= $1 AND date <= $2 AND {column} IN ({})",
+                    placeholders(3, chunk.len())
+                );
+                let mut query = sqlx::query_as(AssertSqlSafe(sql))
+                    .bind(from.to_string())
+                    .bind(to.to_string());
+                for id in chunk {
+                    query = query.bind(id.clone());
+                }
+                let rows: Vec<SessionRow> =
+                    query.fetch_all(&mut *conn).await.map_err(map_error)?;
+                for row in rows {
+                    found.insert(row.id.clone(), row);
+                }
+            }
+        }
+        let mut sessions = found
+            .into_values()
+            .map(StoredSession::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        sessions.sort_by_key(|s| (s.booking.date, s.booking.start, s.booking.room, s.booking.id));
+        Ok(sessions)
     }
 
     async fn frame_changes(&self, case: CaseId) -> Result<Vec<FrameChange>, StoreError> {

@@ -61,6 +61,8 @@ macro_rules! impl_for_both_engines {
             for<'r> $crate::bookings::SessionRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
             for<'r> $crate::bookings::BookingRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
             for<'r> $crate::bookings::FrameChangeRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::settings::SettingRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::feeds::FeedRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
         {
             $($body)*
         }
@@ -74,11 +76,14 @@ pub mod bookings; // public only because the bounds of the Store impls name its 
 mod calendars;
 mod children;
 mod directory;
+#[doc(hidden)]
+pub mod feeds; // public only because the bounds of the Store impls name its rows
 mod keystore;
 #[doc(hidden)]
 pub mod rows; // public only because the bounds of the Store impls name its types
 mod service;
 mod sessions;
+pub mod settings; // public only because the bounds of the Store impls name its rows
 mod system;
 mod tasks;
 mod tokens;

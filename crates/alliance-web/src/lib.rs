@@ -13,6 +13,7 @@ mod errors;
 pub mod extract;
 mod headers;
 mod pages;
+mod pdf;
 pub mod problem;
 pub mod respond;
 
@@ -37,6 +38,10 @@ pub struct WebConfig {
     /// True when browsers see a secure context (HTTPS, or this machine): the session cookie is
     /// then `__Host-` and `Secure`. False only for plain HTTP beyond this machine.
     pub secure_cookies: bool,
+    /// Where staff reach Alliance (`https://alliance.example.org`, the configured `public_url`),
+    /// for addresses shown to be used elsewhere (a calendar feed's). Without it, the address
+    /// the request came to is used.
+    pub public_url: Option<String>,
 }
 
 /// What every handler can reach.

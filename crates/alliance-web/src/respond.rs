@@ -29,6 +29,11 @@ pub enum Failure {
     Page { status: StatusCode, message: String },
 }
 
+/// Marks an answer that stands as its handler made it, error status or not: a calendar feed's
+/// address that is not found answers 404 with an empty body, saying nothing about why.
+#[derive(Debug, Clone, Copy)]
+pub struct AsIs;
+
 /// A page handler's error.
 #[derive(Debug)]
 pub struct PageError {
@@ -125,6 +130,7 @@ pub async fn finish(State(state): State<AppState>, mut request: Request, next: N
     }
 
     let failure = response.extensions_mut().remove::<Failure>();
+    let as_is = response.extensions_mut().remove::<AsIs>().is_some();
     // A handler that answered an error with its own page or JSON (a form shown again with its
     // errors, the health check) keeps it; the framework's plain-text errors are replaced.
     let rendered = response
@@ -134,7 +140,7 @@ pub async fn finish(State(state): State<AppState>, mut request: Request, next: N
         .is_some_and(|t| t.starts_with("text/html") || t.contains("json"));
     if let Some(failure) = failure {
         response = render_failure(failure, api, &id);
-    } else if (status.is_client_error() || status.is_server_error()) && !rendered {
+    } else if (status.is_client_error() || status.is_server_error()) && !rendered && !as_is {
         // An error from the framework itself (405, 413, 408, a panic's 500): rendered the
         // same way as ours, whatever body it came with.
         let failure = if api {

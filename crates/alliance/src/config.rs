@@ -25,7 +25,8 @@ pub struct FileConfig {
     pub log: Option<String>,
     pub master_key_file: Option<PathBuf>,
     pub key_store_url: Option<String>,
-    /// Where staff reach Alliance (`https://…`), for the sign-in link in emails.
+    /// Where staff reach Alliance (`https://…`), for the sign-in link in emails and the
+    /// addresses of calendar feeds.
     pub public_url: Option<String>,
     /// `[mail]`: the SMTP server that carries the staff nudge.
     pub mail: Option<MailFile>,

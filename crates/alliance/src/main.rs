@@ -101,7 +101,8 @@ struct MailArgs {
         value_name = "USER"
     )]
     mail_username: Option<String>,
-    /// Where staff reach Alliance (https://…), for the sign-in link in emails.
+    /// Where staff reach Alliance (https://…), for the sign-in link in emails and the
+    /// addresses of calendar feeds.
     #[arg(long, global = true, env = "ALLIANCE_PUBLIC_URL", value_name = "URL")]
     public_url: Option<String>,
 }
@@ -596,6 +597,7 @@ async fn serve(settings: &Settings, args: &ServeArgs) -> anyhow::Result<()> {
         alliance_web::WebConfig {
             https: settings.https,
             secure_cookies: settings.secure_context(),
+            public_url: settings.public_url.as_ref().map(|u| u.as_str().to_owned()),
         },
     );
     println!(

@@ -7,11 +7,14 @@
 mod calendars;
 mod children;
 mod directory;
+mod feeds;
 mod health;
+mod letters;
 mod me;
 mod service;
 mod sessions;
 mod tasks;
+mod timetables;
 mod users;
 
 use crate::AppState;
@@ -40,9 +43,12 @@ pub use service::ServiceView;
     tags(
         (name = "system", description = "Health and the API's own description"),
         (name = "service", description = "The service that runs this Alliance"),
-        (name = "account", description = "Your own account, sessions and API tokens"),
+        (name = "account", description = "Your own account, sessions, API tokens and calendar feed"),
         (name = "calendars", description = "Term calendars, and the series a weekly slot makes in them"),
         (name = "sessions", description = "Each case's regular weekly slot, its sessions and attendance"),
+        (name = "timetables", description = "A therapist's week, a room's week and a site's day. \
+            Readable by everyone signed in; a booking names its child only for a caller the \
+            access policy lets know that child, and is otherwise just a booked time"),
         (name = "tasks", description = "Your tasks and notices, and the bank holidays deadlines count around"),
         (name = "users", description = "Staff accounts: the directory, and changes by administrators"),
         (name = "sites", description = "The service's places: sites (schools, clinics, community \
@@ -75,11 +81,20 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(health::healthz))
         .routes(routes!(openapi_json))
         .routes(routes!(service::get_service, service::update_service))
+        .routes(routes!(
+            service::get_frame_policy,
+            service::update_frame_policy
+        ))
         .routes(routes!(me::me))
         .routes(routes!(me::sessions))
         .routes(routes!(me::end_all_sessions))
         .routes(routes!(me::tokens, me::create_token))
         .routes(routes!(me::revoke_token))
+        .routes(routes!(
+            feeds::feed_status,
+            feeds::create_feed,
+            feeds::revoke_feed
+        ))
         .routes(routes!(
             calendars::list_calendars,
             calendars::create_calendar
@@ -91,6 +106,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(sessions::set_slot))
         .routes(routes!(sessions::move_session))
         .routes(routes!(sessions::record_attendance))
+        .routes(routes!(letters::letter_options))
+        .routes(routes!(letters::letter))
+        .routes(routes!(letters::letter_pdf))
+        .routes(routes!(timetables::my_week))
+        .routes(routes!(timetables::therapist_week))
+        .routes(routes!(timetables::room_week))
+        .routes(routes!(timetables::site_day))
         .routes(routes!(tasks::list_tasks))
         .routes(routes!(tasks::get_task))
         .routes(routes!(tasks::complete_task))

@@ -104,3 +104,92 @@ pub async fn update_service(
         .await?;
     Ok(Json(profile.into()))
 }
+
+/// How children are prepared for breaks and endings, and what calendar feeds say.
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
+pub struct FramePolicyView {
+    /// Prepare the child this many sessions before every break (1 to 4; 1: the session
+    /// before).
+    pub break_notice_sessions: u8,
+    /// Begin the ending countdown this many sessions before the last (4 to 12; 6 by default,
+    /// never fewer than 4).
+    pub ending_countdown_sessions: u8,
+    /// Whether therapists' calendar feeds carry children's initials (off by default).
+    pub feed_shows_initials: bool,
+    /// The policy's version, for updates; absent while the defaults stand.
+    #[serde(default)]
+    pub version: Option<i64>,
+}
+
+fn policy_view(
+    policy: alliance_core::frame::FramePolicy,
+    version: Option<alliance_core::Version>,
+) -> FramePolicyView {
+    FramePolicyView {
+        break_notice_sessions: policy.break_notice_sessions,
+        ending_countdown_sessions: policy.ending_countdown_sessions,
+        feed_shows_initials: policy.feed_shows_initials,
+        version: version.map(|v| v.get()),
+    }
+}
+
+/// The policy for breaks, endings and calendar feeds (anyone signed in may read it).
+#[utoipa::path(
+    get,
+    path = "/api/v1/service/frame-policy",
+    tag = "service",
+    responses((status = 200, description = "The policy", body = FramePolicyView)),
+    security(("bearer" = []))
+)]
+pub async fn get_frame_policy(
+    State(state): State<AppState>,
+    crate::auth::Signed(_actor): crate::auth::Signed,
+) -> Result<Json<FramePolicyView>, ApiError> {
+    let (policy, version) = state.alliance.frame_policy().await?;
+    Ok(Json(policy_view(policy, version)))
+}
+
+/// Changes the policy (administrators). Send the version you read, or none while the
+/// defaults stand; a stale one is refused with 409.
+#[utoipa::path(
+    put,
+    path = "/api/v1/service/frame-policy",
+    tag = "service",
+    request_body = FramePolicyView,
+    responses(
+        (status = 200, description = "Changed", body = FramePolicyView),
+        (status = 403, description = "Not an administrator, or a read-only token", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 409, description = "Changed by someone else since it was read", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 422, description = "A number is out of bounds", body = Problem,
+            content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn update_frame_policy(
+    State(state): State<AppState>,
+    crate::auth::Signed(actor): crate::auth::Signed,
+    crate::extract::ApiJson(body): crate::extract::ApiJson<FramePolicyView>,
+) -> Result<Json<FramePolicyView>, ApiError> {
+    let expected = body
+        .version
+        .map(alliance_core::Version::new)
+        .transpose()
+        .map_err(|m| {
+            ApiError::from(
+                Problem::for_status(StatusCode::UNPROCESSABLE_ENTITY).field("version", m),
+            )
+        })?;
+    let input = alliance_core::frame::FramePolicyInput {
+        break_notice_sessions: body.break_notice_sessions.to_string(),
+        ending_countdown_sessions: body.ending_countdown_sessions.to_string(),
+        feed_shows_initials: body.feed_shows_initials,
+    };
+    state
+        .alliance
+        .set_frame_policy(&actor, &input, expected)
+        .await?;
+    let (policy, version) = state.alliance.frame_policy().await?;
+    Ok(Json(policy_view(policy, version)))
+}

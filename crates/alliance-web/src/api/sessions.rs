@@ -100,11 +100,65 @@ pub struct ScheduleView {
     pub consistency: Option<[u32; 2]>,
     /// Held sessions of those the child could attend: `[numerator, denominator]`.
     pub attendance: Option<[u32; 2]>,
+    /// The next break, with the sessions left before it (open cases with a regular time).
+    pub next_break: Option<BreakView>,
+    /// The planned ending (the regular time's end date), counted down.
+    pub ending: Option<EndingView>,
     pub may_edit: bool,
 }
 
+/// The next break in the sessions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BreakView {
+    /// `YYYY-MM-DD`: the first regular session day that holds no session.
+    pub first_day: String,
+    /// `Spring half-term`, `School holidays`, …
+    pub what: String,
+    /// `YYYY-MM-DD`: when sessions resume, if the calendar says.
+    pub resumes: Option<String>,
+    pub sessions_before: u32,
+    /// In words, as the pages show it.
+    pub description: String,
+}
+
+/// The planned ending.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EndingView {
+    /// `YYYY-MM-DD`: the last session.
+    pub last_day: String,
+    pub sessions_left: u32,
+    pub counting_down: bool,
+    /// Fewer than four sessions' notice.
+    pub short_notice: bool,
+    pub description: String,
+}
+
 fn schedule_view(s: CaseSchedule) -> ScheduleView {
+    let next_break = s
+        .outlook
+        .as_ref()
+        .and_then(|o| o.next_break.as_ref())
+        .map(|b| BreakView {
+            first_day: b.first_day.to_string(),
+            what: b.what.clone(),
+            resumes: b.resumes.map(|d| d.to_string()),
+            sessions_before: b.sessions_before,
+            description: b.describe(),
+        });
+    let ending = s
+        .outlook
+        .as_ref()
+        .and_then(|o| o.ending.as_ref())
+        .map(|e| EndingView {
+            last_day: e.last_day.to_string(),
+            sessions_left: e.sessions_left,
+            counting_down: e.counting_down,
+            short_notice: e.short_notice,
+            description: e.describe(),
+        });
     ScheduleView {
+        next_break,
+        ending,
         slot: s.slot.as_ref().map(|r| SlotView {
             calendar: r.calendar_id.to_string(),
             room: r.room.to_string(),

@@ -1,6 +1,7 @@
 //! One's own account: sessions (and "sign out everywhere"), password, second factor, API
-//! tokens.
+//! tokens, and the calendar feed.
 
+use super::feeds::{FeedLinks, feed_links};
 use super::{FieldErrors, FormData, Layout, render};
 use crate::AppState;
 use crate::auth::{CurrentAuth, Signed, clear_cookie};
@@ -11,7 +12,7 @@ use alliance_core::uk;
 use alliance_service::{AppError, Via};
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -24,6 +25,8 @@ pub fn router() -> Router<AppState> {
         .route("/account/password", post(change_password))
         .route("/account/tokens", post(create_token))
         .route("/account/tokens/{id}/revoke", post(revoke_token))
+        .route("/account/feed", post(create_feed))
+        .route("/account/feed/revoke", post(revoke_feed))
 }
 
 struct SessionRow {
@@ -57,6 +60,12 @@ struct AccountPage {
     token_errors: FieldErrors,
     new_token: Option<String>,
     notice: Option<String>,
+    /// When the live calendar feed was created, if there is one.
+    feed_created: Option<String>,
+    /// Whether the service's policy puts children's initials in feeds.
+    feed_shows_initials: bool,
+    /// A feed just created: its address, shown this once.
+    new_feed: Option<FeedLinks>,
 }
 
 async fn account_view(
@@ -103,6 +112,12 @@ async fn account_view(
                 .unwrap_or_else(|| "never".to_owned()),
         })
         .collect();
+    let feed = state
+        .alliance
+        .feed_status(actor)
+        .await
+        .map_err(page_error)?;
+    let (policy, _) = state.alliance.frame_policy().await.map_err(page_error)?;
     Ok(AccountPage {
         layout: Layout::load(state, "account", auth).await?,
         display_name: actor.user.display_name.clone(),
@@ -115,6 +130,9 @@ async fn account_view(
         token_errors: FieldErrors::default(),
         new_token: None,
         notice: None,
+        feed_created: feed.created_at.map(uk::date_time),
+        feed_shows_initials: policy.feed_shows_initials,
+        new_feed: None,
     })
 }
 
@@ -250,6 +268,35 @@ async fn revoke_token(
         .await
         .map_err(page_error)?;
     Ok(Redirect::to("/account#tokens").into_response())
+}
+
+async fn create_feed(
+    State(state): State<AppState>,
+    Signed(actor): Signed,
+    CurrentAuth(auth): CurrentAuth,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let issued = state
+        .alliance
+        .create_feed(&actor)
+        .await
+        .map_err(page_error)?;
+    let mut page = account_view(&state, &actor, &auth).await?;
+    page.new_feed = Some(feed_links(&state, &headers, &issued.path));
+    Ok(render(&page)?.into_response())
+}
+
+async fn revoke_feed(
+    State(state): State<AppState>,
+    Signed(actor): Signed,
+) -> Result<Response, PageError> {
+    match state.alliance.revoke_feed(&actor).await {
+        // Already off (another tab, say): the page shows it off either way.
+        Ok(()) | Err(AppError::NotFound) => {
+            Ok(Redirect::to("/account#calendar-feed").into_response())
+        }
+        Err(other) => Err(page_error(other)),
+    }
 }
 
 #[cfg(test)]

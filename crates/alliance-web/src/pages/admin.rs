@@ -1,13 +1,14 @@
 //! Administration: staff accounts and the service's details.
 
-use super::{FieldErrors, FormData, Layout, render, unprocessable, version_of};
+use super::{FieldErrors, FormData, Layout, STALE_MESSAGE, render, unprocessable, version_of};
 use crate::AppState;
 use crate::auth::{CurrentAuth, Signed};
 use crate::errors::page_error;
 use crate::respond::PageError;
+use alliance_core::frame::{FramePolicy, FramePolicyInput};
 use alliance_core::identity::{RegistrationBody, Role, User, UserDetails, UserId};
 use alliance_core::service::ServiceDetails;
-use alliance_core::{Nation, PageRequest, uk};
+use alliance_core::{Nation, PageRequest, Version, uk};
 use alliance_service::{AccountRequest, Actor, AppError, UserFilter};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/admin/users/{id}/supervisees", post(set_supervisees))
         .route("/admin/service", get(service_page).post(update_service))
+        .route("/admin/service/frame-policy", post(update_frame_policy))
 }
 
 /// The administration pages are for administrators; the refusal is the core's, audited.
@@ -506,6 +508,27 @@ struct ServicePage {
     version: i64,
     errors: FieldErrors,
     notice: Option<String>,
+    policy: FormData,
+    policy_version: i64,
+    policy_errors: FieldErrors,
+}
+
+/// The frame policy as the form shows it.
+fn policy_form(policy: &FramePolicy) -> FormData {
+    let mut form = vec![
+        (
+            "break_notice_sessions".to_owned(),
+            policy.break_notice_sessions.to_string(),
+        ),
+        (
+            "ending_countdown_sessions".to_owned(),
+            policy.ending_countdown_sessions.to_string(),
+        ),
+    ];
+    if policy.feed_shows_initials {
+        form.push(("feed_shows_initials".to_owned(), "on".to_owned()));
+    }
+    FormData(form)
 }
 
 async fn service_page(
@@ -515,6 +538,7 @@ async fn service_page(
     Query(notice): Query<Notice>,
 ) -> Result<Response, PageError> {
     require_admin(&state, &actor, "open the service page").await?;
+    let (policy, policy_version) = state.alliance.frame_policy().await.map_err(page_error)?;
     let Some(profile) = state.alliance.service_profile().await? else {
         // Not set up yet (the first administrator was made on the command line): the first
         // save creates it.
@@ -530,6 +554,9 @@ async fn service_page(
             notice: Some(
                 "The service is not set up yet: give its name and nation, then save.".to_owned(),
             ),
+            policy: policy_form(&policy),
+            policy_version: policy_version.map_or(0, |v| v.get()),
+            policy_errors: FieldErrors::default(),
         })?
         .into_response());
     };
@@ -543,8 +570,64 @@ async fn service_page(
         version: profile.version.get(),
         errors: FieldErrors::default(),
         notice: notice.saved.map(|_| "Saved.".to_owned()),
+        policy: policy_form(&policy),
+        policy_version: policy_version.map_or(0, |v| v.get()),
+        policy_errors: FieldErrors::default(),
     })?
     .into_response())
+}
+
+async fn update_frame_policy(
+    State(state): State<AppState>,
+    Signed(actor): Signed,
+    CurrentAuth(auth): CurrentAuth,
+    Form(form): Form<FormData>,
+) -> Result<Response, PageError> {
+    let expected = form
+        .get("policy_version")
+        .parse::<i64>()
+        .ok()
+        .and_then(|v| Version::new(v).ok());
+    let input = FramePolicyInput {
+        break_notice_sessions: form.get("break_notice_sessions").to_owned(),
+        ending_countdown_sessions: form.get("ending_countdown_sessions").to_owned(),
+        feed_shows_initials: !form.get("feed_shows_initials").is_empty(),
+    };
+    let result = state
+        .alliance
+        .set_frame_policy(&actor, &input, expected)
+        .await;
+    let errors = match result {
+        Ok(_) => return Ok(Redirect::to("/admin/service?saved=1").into_response()),
+        Err(AppError::Invalid(invalid)) => FieldErrors::from_invalid(&invalid),
+        Err(AppError::Stale(_)) => FieldErrors::one("break_notice_sessions", STALE_MESSAGE),
+        Err(other) => return Err(page_error(other)),
+    };
+    let profile = state.alliance.service_profile().await?;
+    let page = ServicePage {
+        layout: Layout::load(&state, "service", &auth).await?,
+        name: profile
+            .as_ref()
+            .map(|p| p.name.as_str().to_owned())
+            .unwrap_or_default(),
+        nations: Nation::ALL
+            .into_iter()
+            .map(|n| {
+                (
+                    n.code(),
+                    n.label(),
+                    profile.as_ref().map(|p| p.nation) == Some(n),
+                )
+            })
+            .collect(),
+        version: profile.as_ref().map_or(1, |p| p.version.get()),
+        errors: FieldErrors::default(),
+        notice: None,
+        policy: form,
+        policy_version: expected.map_or(0, |v| v.get()),
+        policy_errors: errors,
+    };
+    unprocessable(&page)
 }
 
 async fn update_service(
@@ -566,6 +649,8 @@ async fn update_service(
     match result {
         Ok(_) => Ok(Redirect::to("/admin/service?saved=1").into_response()),
         Err(AppError::Invalid(invalid)) => {
+            let (policy, policy_version) =
+                state.alliance.frame_policy().await.map_err(page_error)?;
             let page = ServicePage {
                 layout: Layout::load(&state, "service", &auth).await?,
                 name: form.get("name").to_owned(),
@@ -576,6 +661,9 @@ async fn update_service(
                 version: expected.get(),
                 errors: FieldErrors::from_invalid(&invalid),
                 notice: None,
+                policy: policy_form(&policy),
+                policy_version: policy_version.map_or(0, |v| v.get()),
+                policy_errors: FieldErrors::default(),
             };
             unprocessable(&page)
         }

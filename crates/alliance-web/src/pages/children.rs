@@ -214,6 +214,9 @@ struct CaseCard {
     team: Vec<MemberLine>,
     may_edit: bool,
     is_newest: bool,
+    /// The next break and the planned ending, described.
+    next_break: Option<String>,
+    ending: Option<String>,
 }
 
 #[derive(Template)]
@@ -466,12 +469,34 @@ async fn child_view(
             }
         })
         .collect();
+    let mut outlooks = HashMap::new();
+    for c in record
+        .cases
+        .iter()
+        .filter(|c| c.is_newest && c.case.is_open())
+    {
+        if let Some(outlook) = state
+            .alliance
+            .case_outlook(actor, c.case.id)
+            .await
+            .map_err(page_error)?
+        {
+            outlooks.insert(c.case.id, outlook);
+        }
+    }
     let cases = record
         .cases
         .iter()
         .map(|c| {
             let case = &c.case;
+            let outlook = outlooks.get(&case.id);
             CaseCard {
+                next_break: outlook
+                    .and_then(|o| o.next_break.as_ref())
+                    .map(|b| b.describe()),
+                ending: outlook
+                    .and_then(|o| o.ending.as_ref())
+                    .map(|e| e.describe()),
                 id: case.id.to_string(),
                 number: case.number_label(),
                 status: case.status().label(),

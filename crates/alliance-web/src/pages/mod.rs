@@ -4,10 +4,13 @@ mod account;
 mod admin;
 mod calendars;
 mod children;
+pub(crate) mod feeds;
+mod letters;
 mod sessions;
 mod sign_in;
 mod sites;
 mod tasks;
+mod timetables;
 
 use crate::AppState;
 use crate::auth::{Auth, CurrentAuth};
@@ -34,6 +37,9 @@ pub fn router() -> Router<AppState> {
         .merge(tasks::router())
         .merge(calendars::router())
         .merge(sessions::router())
+        .merge(letters::router())
+        .merge(feeds::router())
+        .merge(timetables::router())
 }
 
 /// The signed-in person, as the layout shows them.

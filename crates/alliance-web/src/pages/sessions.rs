@@ -62,6 +62,10 @@ struct SessionsPage {
     slot: Option<String>,
     slot_version: i64,
     metrics: Option<(String, String)>,
+    next_break: Option<String>,
+    ending: Option<String>,
+    /// The case whose letters may be written from here (the team, with a regular time).
+    letters_case: Option<String>,
     sessions: Vec<SessionLine>,
     changes: Vec<ChangeLine>,
     may_edit: bool,
@@ -199,6 +203,17 @@ async fn sessions_view(
             .metrics
             .as_ref()
             .map(|m| (m.consistency.to_string(), m.attendance.to_string())),
+        next_break: schedule
+            .outlook
+            .as_ref()
+            .and_then(|o| o.next_break.as_ref())
+            .map(|b| b.describe()),
+        ending: schedule
+            .outlook
+            .as_ref()
+            .and_then(|o| o.ending.as_ref())
+            .map(|e| e.describe()),
+        letters_case: (schedule.may_edit && schedule.slot.is_some()).then(|| id.to_string()),
         sessions: schedule
             .sessions
             .iter()

@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 const ADMIN_PASSWORD: &str = "lantern orchard pebble";
-const PASSWORD: &str = "harbour kestrel saffron";
+pub(crate) const PASSWORD: &str = "harbour kestrel saffron";
 
 /// A started service with an administrator made on the command line and a read-write API
 /// token for them.
@@ -147,7 +147,7 @@ fn code_for(secret: &[u8], offset_steps: i64) -> String {
 }
 
 /// Signs in a user who has no second factor yet and sets one up; returns its secret.
-async fn sign_in_and_enrol(
+pub(crate) async fn sign_in_and_enrol(
     browser: &mut Browser,
     username: &str,
     password: &str,

@@ -5,6 +5,8 @@ mod audit;
 mod calendars;
 mod children;
 mod cli;
+mod feeds;
+mod frame;
 mod keys;
 mod mail;
 mod schema;
@@ -12,6 +14,7 @@ mod server;
 mod sessions;
 mod store;
 mod tasks;
+mod timetables;
 
 use alliance_service::Store;
 use alliance_store_postgres::PostgresStore;

@@ -1,0 +1,391 @@
+//! Printable, accessible PDFs for Alliance, typeset by typst.
+//!
+//! Templates are our own typst files, compiled into the binary. Data never
+//! goes into the markup: it is serialised to JSON and the template reads it
+//! with `json("/data.json")`, so text such as `#panic("x")` or `*` prints as
+//! itself. Fonts are embedded (Noto, SIL OFL) and nothing is downloaded, read
+//! from disk or taken from the clock, so output depends only on the input.
+//!
+//! PDFs are exported as PDF/UA-1: tagged, with a title, a language and
+//! reading order, so screen readers can read them.
+//!
+//! Rendering is synchronous and CPU-bound (tens of milliseconds for a
+//! letter): call it from `tokio::task::spawn_blocking`. It is thread safe.
+
+mod sanitize;
+mod world;
+
+use std::fmt::Write as _;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use serde::Serialize;
+use typst::diag::{SourceDiagnostic, Warned};
+use typst::foundations::Smart;
+use typst::{World as _, WorldExt as _};
+use typst_layout::PagedDocument;
+use typst_pdf::{PdfOptions, PdfStandard, PdfStandards};
+
+use crate::world::MemoryWorld;
+
+/// The letter template (A4, UK layout).
+const LETTER_TEMPLATE: &str = include_str!("../templates/letter.typ");
+
+/// How many compilations typst's memoisation cache keeps entries for. Small:
+/// it bounds a long-running server's memory while still letting repeated
+/// renders of one template reuse work.
+const CACHE_MAX_AGE: usize = 10;
+
+/// A letter from the service to a parent or carer. All fields are plain text; lines are separate entries.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Letter {
+    /// The service's name, printed in bold above its address.
+    pub service_name: String,
+    /// The service's address/contact lines, may be empty.
+    pub sender_lines: Vec<String>,
+    /// Name then address lines.
+    pub recipient_lines: Vec<String>,
+    /// Already formatted, e.g. "30/11/2026".
+    pub date: String,
+    /// E.g. "Case C-0042" (may be empty).
+    pub reference: String,
+    /// Heading line, e.g. "Your child's therapy sessions this term". Also the PDF's title.
+    pub subject: String,
+    /// E.g. "Dear Ms Clarke,".
+    pub salutation: String,
+    /// The body, one entry per paragraph.
+    pub paragraphs: Vec<String>,
+    /// E.g. the dates of sessions.
+    pub table: Option<LetterTable>,
+    /// E.g. "Yours sincerely,".
+    pub sign_off: String,
+    /// Name, role.
+    pub signatory_lines: Vec<String>,
+    /// E.g. "Confidential: for the addressee only"; printed on every page.
+    pub footer: String,
+}
+
+/// A simple table in a letter: a caption, one header row (repeated on every
+/// page the table spans) and rows of plain-text cells.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LetterTable {
+    /// Printed above the table; may be empty.
+    pub caption: String,
+    /// The header row; may be empty for a table without headers.
+    pub headers: Vec<String>,
+    /// The body rows. Ragged rows are padded with empty cells.
+    pub rows: Vec<Vec<String>>,
+}
+
+/// Why a PDF could not be made.
+///
+/// Messages never include the document's text: anything typst quotes in a
+/// diagnostic (between backticks or double quotes), panic messages and any
+/// word found in the data are replaced by `…`, and locations refer to lines of
+/// our template, not of the data. So they are safe to log.
+#[derive(Debug, thiserror::Error)]
+pub enum PdfError {
+    /// The template did not compile: a bug in the template, or data of a shape it does not expect.
+    #[error("the PDF template failed to compile: {}", .0.join("; "))]
+    Compile(Vec<String>),
+    /// The typeset document could not be exported as PDF/UA-1.
+    #[error("the PDF could not be exported: {}", .0.join("; "))]
+    Export(Vec<String>),
+    /// The data could not be serialised as JSON.
+    #[error("the document data could not be serialised as JSON")]
+    Data,
+    /// A bug in the renderer (or a panic inside typst).
+    #[error("internal error in the PDF renderer: {0}")]
+    Internal(&'static str),
+}
+
+/// Render a [`Letter`] to the bytes of a PDF/UA-1 file.
+pub fn render_letter(letter: &Letter) -> Result<Vec<u8>, PdfError> {
+    let view = LetterView::new(letter);
+    let title = letter_title(letter);
+    let data = serde_json::to_value(&view).map_err(|_| PdfError::Data)?;
+    render(LETTER_TEMPLATE, &data, &title)
+}
+
+/// Lower level, for later documents: compile a typst source (trusted, ours) with `data` exposed as /data.json.
+///
+/// Every string in `data` is first made printable (characters our fonts lack
+/// become "�"; control characters become spaces or go). `title` becomes the
+/// PDF's title (required for PDF/UA); the template need not set it. The
+/// document date is whatever the template sets with `set document(date: ..)`,
+/// or none.
+pub fn render(
+    template_source: &str,
+    data: &serde_json::Value,
+    title: &str,
+) -> Result<Vec<u8>, PdfError> {
+    let compiled = compile(template_source, data, title)?;
+    export(&compiled)
+}
+
+/// Parse the embedded fonts and build typst's standard library now, so the
+/// first real render does not pay for it. Optional; call it at start-up.
+pub fn warm_up() {
+    world::warm_up();
+}
+
+/// A typeset document before PDF export, with typst's warnings (redacted).
+struct Compiled {
+    world: MemoryWorld,
+    /// The data as the template saw it, to redact error messages.
+    data: serde_json::Value,
+    document: PagedDocument,
+    #[cfg_attr(not(test), allow(dead_code))]
+    warnings: Vec<String>,
+}
+
+/// Typeset `template` with `data` as `/data.json`.
+fn compile(template: &str, data: &serde_json::Value, title: &str) -> Result<Compiled, PdfError> {
+    let mut data = data.clone();
+    sanitize::printable_json(&mut data);
+    let json = serde_json::to_vec(&data).map_err(|_| PdfError::Data)?;
+    let world = MemoryWorld::new(template, json)?;
+
+    let Warned { output, warnings } = guard(|| typst::compile::<PagedDocument>(&world))?;
+    // Bound the global memoisation cache (typst never evicts by itself).
+    typst::comemo::evict(CACHE_MAX_AGE);
+
+    let mut document =
+        output.map_err(|errors| PdfError::Compile(describe(&world, &data, errors.as_slice())))?;
+    let info = document.info_mut();
+    let title = sanitize::printable(title.trim());
+    info.title = Some(if title.is_empty() {
+        "Document".into()
+    } else {
+        title.into()
+    });
+    if info.date.is_auto() {
+        // Never the clock: no date unless the template sets one.
+        info.date = Smart::Custom(None);
+    }
+    let warnings = describe(&world, &data, warnings.as_slice());
+    Ok(Compiled {
+        world,
+        data,
+        document,
+        warnings,
+    })
+}
+
+/// Export as PDF/UA-1 (which implies a tagged PDF).
+fn export(compiled: &Compiled) -> Result<Vec<u8>, PdfError> {
+    let standards = PdfStandards::new(&[PdfStandard::Ua_1])
+        .map_err(|_| PdfError::Internal("PDF/UA-1 is not a valid configuration"))?;
+    let options = PdfOptions {
+        standards,
+        tagged: true,
+        ..PdfOptions::default()
+    };
+    guard(|| typst_pdf::pdf(&compiled.document, &options))?.map_err(|errors| {
+        PdfError::Export(describe(&compiled.world, &compiled.data, errors.as_slice()))
+    })
+}
+
+/// Run typst, turning a panic inside it into an error rather than taking the
+/// caller's thread down.
+fn guard<T>(f: impl FnOnce() -> T) -> Result<T, PdfError> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|_| PdfError::Internal("typst panicked"))
+}
+
+/// Describe diagnostics without leaking document text: quoted parts, panic
+/// messages and any word that occurs in `data` are redacted, and positions are
+/// given as template line and column.
+fn describe(
+    world: &MemoryWorld,
+    data: &serde_json::Value,
+    diagnostics: &[SourceDiagnostic],
+) -> Vec<String> {
+    if diagnostics.is_empty() {
+        return Vec::new();
+    }
+    let words = data_words(data);
+    diagnostics
+        .iter()
+        .map(|diag| {
+            let mut text = redact(&diag.message, &words);
+            if diag.span.id() == Some(world.main()) {
+                let position = world
+                    .range(diag.span)
+                    .and_then(|range| world.main_source().lines().byte_to_line_column(range.start));
+                if let Some((line, column)) = position {
+                    let _ = write!(text, " (template line {}, column {})", line + 1, column + 1);
+                }
+            }
+            for hint in &diag.hints {
+                let _ = write!(text, " (hint: {})", redact(&hint.v, &words));
+            }
+            text
+        })
+        .collect()
+}
+
+/// Every word (run of three or more letters or digits) in the strings of
+/// `data`, longest first, for [`redact`].
+fn data_words(data: &serde_json::Value) -> Vec<String> {
+    fn collect(value: &serde_json::Value, words: &mut Vec<String>) {
+        match value {
+            serde_json::Value::String(s) => words.extend(
+                s.split(|c: char| !c.is_alphanumeric())
+                    .filter(|w| w.chars().count() >= 3)
+                    .map(str::to_owned),
+            ),
+            serde_json::Value::Array(items) => items.iter().for_each(|v| collect(v, words)),
+            serde_json::Value::Object(map) => map.values().for_each(|v| collect(v, words)),
+            serde_json::Value::Null | serde_json::Value::Bool(_) | serde_json::Value::Number(_) => {
+            }
+        }
+    }
+    let mut words = Vec::new();
+    collect(data, &mut words);
+    words.sort_unstable_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    words.dedup();
+    words
+}
+
+/// Make a typst message safe to log: replace whatever it quotes (between
+/// backticks or double quotes) and the text of a panic or assertion with `…`,
+/// then any remaining word taken from the data.
+fn redact(message: &str, data_words: &[String]) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut quote: Option<char> = None;
+    for c in message.chars() {
+        match quote {
+            Some(q) if c == q => {
+                out.push('…');
+                out.push(c);
+                quote = None;
+            }
+            Some(_) => {}
+            None => {
+                out.push(c);
+                if c == '`' || c == '"' {
+                    quote = Some(c);
+                }
+            }
+        }
+    }
+    if quote.is_some() {
+        out.push('…');
+    }
+    for prefix in ["panicked with:", "assertion failed:"] {
+        if out.starts_with(prefix) {
+            out.truncate(prefix.len());
+            out.push_str(" …");
+        }
+    }
+    for word in data_words {
+        if out.contains(word.as_str()) {
+            out = out.replace(word.as_str(), "…");
+        }
+    }
+    out
+}
+
+/// The PDF title: the subject, or failing that who the letter is from.
+fn letter_title(letter: &Letter) -> String {
+    let subject = letter.subject.trim();
+    let service = letter.service_name.trim();
+    if !subject.is_empty() {
+        subject.to_owned()
+    } else if !service.is_empty() {
+        format!("Letter from {service}")
+    } else {
+        "Letter".to_owned()
+    }
+}
+
+/// The letter as the template sees it: every string printable and breakable,
+/// blank lines and paragraphs dropped, the table rectangular (or absent when it
+/// has no rows).
+#[derive(Serialize)]
+struct LetterView {
+    service_name: String,
+    sender_lines: Vec<String>,
+    recipient_lines: Vec<String>,
+    date: String,
+    reference: String,
+    subject: String,
+    salutation: String,
+    paragraphs: Vec<String>,
+    table: Option<TableView>,
+    sign_off: String,
+    signatory_lines: Vec<String>,
+    footer: String,
+}
+
+#[derive(Serialize)]
+struct TableView {
+    caption: String,
+    /// Empty when the table has no header row; otherwise `columns` long.
+    headers: Vec<String>,
+    columns: usize,
+    /// Row-major cells, `columns` per row.
+    cells: Vec<String>,
+}
+
+impl LetterView {
+    fn new(letter: &Letter) -> Self {
+        let text = |s: &String| sanitize::breakable(&sanitize::printable(s.trim()));
+        let lines = |v: &Vec<String>| -> Vec<String> {
+            v.iter()
+                .map(text)
+                .filter(|s| !s.trim().is_empty())
+                .collect()
+        };
+        Self {
+            service_name: text(&letter.service_name),
+            sender_lines: lines(&letter.sender_lines),
+            recipient_lines: lines(&letter.recipient_lines),
+            date: text(&letter.date),
+            reference: text(&letter.reference),
+            subject: text(&letter.subject),
+            salutation: text(&letter.salutation),
+            paragraphs: lines(&letter.paragraphs),
+            table: letter
+                .table
+                .as_ref()
+                .and_then(|table| TableView::new(table, text)),
+            sign_off: text(&letter.sign_off),
+            signatory_lines: lines(&letter.signatory_lines),
+            footer: text(&letter.footer),
+        }
+    }
+}
+
+impl TableView {
+    fn new(table: &LetterTable, text: impl Fn(&String) -> String) -> Option<Self> {
+        let columns = table
+            .rows
+            .iter()
+            .map(Vec::len)
+            .chain([table.headers.len()])
+            .max()
+            .unwrap_or(0);
+        if table.rows.is_empty() || columns == 0 {
+            return None;
+        }
+        let pad = |row: &Vec<String>| {
+            let mut cells: Vec<String> = row.iter().map(&text).collect();
+            cells.resize(columns, String::new());
+            cells
+        };
+        let headers = if table.headers.iter().all(|h| h.trim().is_empty()) {
+            Vec::new()
+        } else {
+            pad(&table.headers)
+        };
+        Some(Self {
+            caption: text(&table.caption),
+            headers,
+            columns,
+            cells: table.rows.iter().flat_map(pad).collect(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

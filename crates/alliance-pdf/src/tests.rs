@@ -1,0 +1,462 @@
+//! The renderer's tests. Text is checked on the typeset document (frames of
+//! shaped text), not by parsing the compressed PDF, so a test fails if data
+//! were dropped by the template.
+
+use typst::layout::{Frame, FrameItem};
+use typst::model::Document as _;
+
+use super::*;
+
+fn typical_letter() -> Letter {
+    Letter {
+        service_name: "Riverside Children's Therapy Service".into(),
+        sender_lines: vec![
+            "Unit 4, Mill Lane".into(),
+            "Northtown NT1 2AB".into(),
+            "01234 567890".into(),
+            "therapy@riverside.example".into(),
+        ],
+        recipient_lines: vec![
+            "Ms Jane Clarke".into(),
+            "12 Orchard Road".into(),
+            "Northtown".into(),
+            "NT3 4CD".into(),
+        ],
+        date: "30/11/2026".into(),
+        reference: "Case C-0042".into(),
+        subject: "Your child's therapy sessions this term".into(),
+        salutation: "Dear Ms Clarke,".into(),
+        paragraphs: vec![
+            "Thank you for meeting us last week to talk about Sam's progress. As agreed, Sam \
+             will have weekly sessions with our speech and language therapist this term."
+                .into(),
+            "The dates are below. If a date does not suit you, please call us at least two days \
+             before so that we can offer the time to another family."
+                .into(),
+            "We look forward to seeing you both.".into(),
+        ],
+        table: Some(LetterTable {
+            caption: "Session dates".into(),
+            headers: vec!["Date".into(), "Time".into(), "Where".into()],
+            rows: vec![
+                vec![
+                    "Tuesday 6 January 2027".into(),
+                    "10:00".into(),
+                    "Room 2".into(),
+                ],
+                vec![
+                    "Tuesday 13 January 2027".into(),
+                    "10:00".into(),
+                    "Room 2".into(),
+                ],
+                vec![
+                    "Tuesday 20 January 2027".into(),
+                    "10:00".into(),
+                    "Home visit".into(),
+                ],
+            ],
+        }),
+        sign_off: "Yours sincerely,".into(),
+        signatory_lines: vec!["Alex Morgan".into(), "Speech and Language Therapist".into()],
+        footer: "Confidential: for the addressee only".into(),
+    }
+}
+
+/// The text of every page, in layout order, without whitespace (line breaks
+/// and zero-width spaces may fall anywhere).
+fn page_texts(document: &PagedDocument) -> Vec<String> {
+    fn walk(frame: &Frame, out: &mut String) {
+        for (_, item) in frame.items() {
+            match item {
+                FrameItem::Group(group) => walk(&group.frame, out),
+                FrameItem::Text(text) => out.push_str(&text.text),
+                _ => {}
+            }
+        }
+    }
+    document
+        .pages()
+        .iter()
+        .map(|page| {
+            let mut text = String::new();
+            walk(&page.frame, &mut text);
+            squash(&text)
+        })
+        .collect()
+}
+
+fn squash(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{200B}')
+        .collect()
+}
+
+fn compile_letter(letter: &Letter) -> Compiled {
+    let data = serde_json::to_value(LetterView::new(letter)).unwrap();
+    let compiled = compile(LETTER_TEMPLATE, &data, &letter_title(letter)).unwrap();
+    assert!(
+        compiled.warnings.is_empty(),
+        "typst warnings: {:?}",
+        compiled.warnings
+    );
+    compiled
+}
+
+fn assert_is_pdf(bytes: &[u8]) {
+    assert!(bytes.starts_with(b"%PDF-"), "no PDF header");
+    assert!(
+        bytes.trim_ascii_end().ends_with(b"%%EOF"),
+        "no %%EOF trailer"
+    );
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn letter_renders_to_a_tagged_pdf_ua_file() {
+    let bytes = render_letter(&typical_letter()).unwrap();
+    assert_is_pdf(&bytes);
+    // Tagged, and declared PDF/UA-1 in the XMP metadata.
+    assert!(contains(&bytes, b"/StructTreeRoot"));
+    assert!(contains(&bytes, b"pdfuaid:part"));
+    assert!(contains(&bytes, b"/Lang"));
+}
+
+#[test]
+fn every_field_of_the_letter_is_typeset() {
+    let letter = typical_letter();
+    let compiled = compile_letter(&letter);
+    assert_eq!(compiled.document.pages().len(), 1);
+    let text = page_texts(&compiled.document).concat();
+    let table = letter.table.clone().unwrap();
+    let mut expected = vec![
+        letter.service_name.clone(),
+        letter.date.clone(),
+        format!("Our reference: {}", letter.reference),
+        letter.subject.clone(),
+        letter.salutation.clone(),
+        letter.sign_off.clone(),
+        letter.footer.clone(),
+        "Page 1 of 1".into(),
+        table.caption.clone(),
+    ];
+    expected.extend(letter.sender_lines.iter().cloned());
+    expected.extend(letter.recipient_lines.iter().cloned());
+    expected.extend(letter.paragraphs.iter().cloned());
+    expected.extend(letter.signatory_lines.iter().cloned());
+    expected.extend(table.headers.iter().cloned());
+    expected.extend(table.rows.iter().flatten().cloned());
+    for field in expected {
+        assert!(
+            text.contains(&squash(&field)),
+            "missing from the letter: {field:?}"
+        );
+    }
+    let info = compiled.document.info();
+    assert_eq!(info.title.as_deref(), Some(letter.subject.as_str()));
+}
+
+#[test]
+fn reading_order_follows_the_letter() {
+    let compiled = compile_letter(&typical_letter());
+    let text = page_texts(&compiled.document).concat();
+    let order = [
+        "Riverside",
+        "MsJaneClarke",
+        "30/11/2026",
+        "Yourchild's",
+        "DearMs",
+        "Thankyou",
+        "Sessiondates",
+        "Yourssincerely",
+        "AlexMorgan",
+    ];
+    let positions: Vec<usize> = order.iter().map(|s| text.find(s).unwrap()).collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "out of order: {positions:?}"
+    );
+}
+
+#[test]
+fn a_long_address_pushes_the_date_down_instead_of_overlapping() {
+    let mut letter = typical_letter();
+    letter.recipient_lines = (1..=9).map(|i| format!("Address line {i}")).collect();
+    let compiled = compile_letter(&letter);
+    // The baseline of each text run, in page order, by its text.
+    fn runs(frame: &Frame, y0: f64, out: &mut Vec<(f64, String)>) {
+        for (pos, item) in frame.items() {
+            match item {
+                FrameItem::Group(group) => runs(&group.frame, y0 + pos.y.to_pt(), out),
+                FrameItem::Text(text) => out.push((y0 + pos.y.to_pt(), text.text.to_string())),
+                _ => {}
+            }
+        }
+    }
+    let mut found = Vec::new();
+    runs(&compiled.document.pages()[0].frame, 0.0, &mut found);
+    let y = |needle: &str| found.iter().find(|(_, t)| t.contains(needle)).unwrap().0;
+    assert!(y("Address line 9") + 11.0 < y("Our reference"), "{found:?}");
+    assert!(y("Address line 9") + 11.0 < y("30/11/2026"));
+}
+
+#[test]
+fn hostile_text_renders_literally() {
+    // 'j' occurs nowhere else in this letter, so all 10 000 can be counted.
+    let long_word = "j".repeat(10_000);
+    let hostile = [
+        "#panic(\"x\")",
+        "] #strong[oops",
+        "$x^2$",
+        "*not bold* _nor italic_",
+        "<script>alert(1)</script>",
+        "back\\slash \\ and `raw` and // comment /* block",
+        "#let data = none",
+        "@label <label> = heading - list + enum / term: def",
+        "#import \"@preview/cetz:0.3.0\": *",
+        "#read(\"/etc/passwd\")",
+        "שלום, Ms כהן",
+        "السيدة فاطمة",
+    ];
+    let mut letter = typical_letter();
+    letter.paragraphs = hostile.iter().map(|s| s.to_string()).collect();
+    letter.paragraphs.push(long_word.clone());
+    letter.paragraphs.push("Smile 😀 and family 👨‍👩‍👧 end".into());
+    letter.salutation = "#panic(\"in salutation\")".into();
+    letter.recipient_lines = vec!["]\u{202E}reversed".into(), "line\ttwo\nthree".into()];
+    letter.subject = "= Not a heading * $".into();
+    letter.footer = "#counter(page).update(9)".into();
+
+    let compiled = compile_letter(&letter);
+    let text = page_texts(&compiled.document).concat();
+    for s in hostile {
+        // Right-to-left runs are laid out in visual order, so check them word by word.
+        let rtl = s.chars().any(|c| ('\u{0590}'..='\u{06FF}').contains(&c));
+        let parts: Vec<&str> = if rtl {
+            s.split_whitespace().collect()
+        } else {
+            vec![s]
+        };
+        for part in parts {
+            assert!(
+                text.contains(&squash(part)),
+                "not literal: {part:?} of {s:?} in {text}"
+            );
+        }
+    }
+    // The word spans pages (with footers between), so count its letters.
+    assert_eq!(text.matches('j').count(), 10_000, "the long word was cut");
+    assert!(text.contains(&squash("#panic(\"in salutation\")")));
+    assert!(text.contains("]reversed"));
+    assert!(text.contains("linetwothree"));
+    assert!(text.contains(&squash("= Not a heading * $")));
+    assert!(text.contains(&squash("#counter(page).update(9)")));
+    assert!(text.contains("Smile\u{FFFD}andfamily\u{FFFD}\u{FFFD}\u{FFFD}end"));
+    // The footer's markup did not run: numbering is intact.
+    let last = compiled.document.pages().len();
+    assert!(text.contains(&format!("Page1of{last}")));
+
+    // And the export (with PDF/UA-1's checks) succeeds.
+    let bytes = render_letter(&letter).unwrap();
+    assert_is_pdf(&bytes);
+}
+
+#[test]
+fn a_long_word_wraps_inside_the_page() {
+    let mut letter = typical_letter();
+    letter.paragraphs = vec!["y".repeat(10_000)];
+    let compiled = compile_letter(&letter);
+    let width = compiled.document.pages()[0].frame.width();
+    fn widest(frame: &Frame, x0: f64, max: &mut f64) {
+        for (pos, item) in frame.items() {
+            match item {
+                FrameItem::Group(group) => widest(&group.frame, x0 + pos.x.to_pt(), max),
+                FrameItem::Text(text) => {
+                    *max = max.max(x0 + pos.x.to_pt() + text.width().to_pt());
+                }
+                _ => {}
+            }
+        }
+    }
+    for page in compiled.document.pages() {
+        let mut max = 0.0;
+        widest(&page.frame, 0.0, &mut max);
+        assert!(
+            max <= width.to_pt(),
+            "text runs off the page: {max} > {}",
+            width.to_pt()
+        );
+    }
+    assert!(compiled.document.pages().len() > 1);
+}
+
+#[test]
+fn a_long_table_spans_pages_and_repeats_its_header() {
+    let mut letter = typical_letter();
+    let table = letter.table.as_mut().unwrap();
+    table.rows = (1..=60)
+        .map(|i| vec![format!("Session {i}"), "10:00".into(), format!("Room {i}")])
+        .collect();
+    let compiled = compile_letter(&letter);
+    let pages = page_texts(&compiled.document);
+    assert!(pages.len() > 1, "60 rows fit on one page?");
+    let all = pages.concat();
+    for i in 1..=60 {
+        assert!(
+            all.contains(&format!("Session{i}Room")) || all.contains(&format!("Session{i}10:00"))
+        );
+    }
+    // The header row is repeated at the top of the table's later pages.
+    let continued = pages
+        .iter()
+        .skip(1)
+        .find(|p| p.contains("Session60"))
+        .unwrap();
+    assert!(
+        continued.contains("DateTimeWhere"),
+        "header not repeated: {continued}"
+    );
+    let last = pages.len();
+    assert!(pages[last - 1].contains(&format!("Page{last}of{last}")));
+    assert!(pages[0].contains(&format!("Page1of{last}")));
+    assert_is_pdf(&render_letter(&letter).unwrap());
+}
+
+#[test]
+fn empty_and_missing_optional_fields_render() {
+    let empty = Letter {
+        service_name: String::new(),
+        sender_lines: vec![],
+        recipient_lines: vec![],
+        date: String::new(),
+        reference: String::new(),
+        subject: String::new(),
+        salutation: String::new(),
+        paragraphs: vec![],
+        table: Some(LetterTable {
+            caption: String::new(),
+            headers: vec![],
+            rows: vec![],
+        }),
+        sign_off: String::new(),
+        signatory_lines: vec![],
+        footer: String::new(),
+    };
+    assert_is_pdf(&render_letter(&empty).unwrap());
+    let compiled = compile_letter(&empty);
+    assert_eq!(compiled.document.info().title.as_deref(), Some("Letter"));
+
+    let mut letter = typical_letter();
+    letter.table = None;
+    letter.reference = String::new();
+    letter.sender_lines = vec!["   ".into()];
+    assert_is_pdf(&render_letter(&letter).unwrap());
+
+    // A table without a header row or caption, with ragged rows.
+    letter.table = Some(LetterTable {
+        caption: String::new(),
+        headers: vec![],
+        rows: vec![vec!["one".into()], vec!["two".into(), "three".into()]],
+    });
+    let text = page_texts(&compile_letter(&letter).document).concat();
+    assert!(text.contains("one") && text.contains("three"));
+    assert!(!text.contains("Ourreference"));
+    assert_is_pdf(&render_letter(&letter).unwrap());
+}
+
+#[test]
+fn rendering_is_deterministic_and_thread_safe() {
+    let letter = typical_letter();
+    let first = render_letter(&letter).unwrap();
+    let handles: Vec<_> = (0..4)
+        .map(|i| {
+            let mut letter = letter.clone();
+            std::thread::spawn(move || {
+                if i % 2 == 1 {
+                    letter.salutation = format!("Dear parent {i},");
+                }
+                render_letter(&letter).unwrap()
+            })
+        })
+        .collect();
+    let outputs: Vec<Vec<u8>> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert_eq!(outputs[0], first);
+    assert_eq!(outputs[2], first);
+    assert_ne!(outputs[1], first);
+}
+
+#[test]
+fn templates_cannot_reach_files_packages_or_the_clock() {
+    let data = serde_json::json!({});
+    for source in [
+        "#read(\"/etc/passwd\")",
+        "#import \"@preview/example:0.1.0\": *",
+        "#datetime.today().display()",
+        "#image(\"/logo.png\")",
+    ] {
+        let err = render(source, &data, "t").unwrap_err();
+        assert!(matches!(err, PdfError::Compile(_)), "{source}: {err}");
+    }
+}
+
+#[test]
+fn errors_do_not_leak_the_data() {
+    let data = serde_json::json!({ "secret": "Sam Smith, date of birth 01/02/2019" });
+    let err = render(
+        "#let d = json(\"/data.json\")\n#panic(d.secret)",
+        &data,
+        "t",
+    )
+    .unwrap_err();
+    let message = err.to_string();
+    assert!(!message.contains("Sam"), "{message}");
+    assert!(message.contains("template line 2"), "{message}");
+
+    let err = render("#let d = json(\"/data.json\")\n#(d.secret + 1)", &data, "t").unwrap_err();
+    assert!(!err.to_string().contains("Sam"), "{err}");
+    let err = render("#let d = json(\"/data.json\")\n#int(d.secret)", &data, "t").unwrap_err();
+    assert!(!err.to_string().contains("Sam"), "{err}");
+    let err = render(
+        "#let d = json(\"/data.json\")\n#assert(false, message: d.secret)",
+        &data,
+        "t",
+    )
+    .unwrap_err();
+    assert!(!err.to_string().contains("Sam"), "{err}");
+    println!("a redacted error: {err}");
+}
+
+#[test]
+fn generic_render_sanitises_data_and_sets_the_title() {
+    let data = serde_json::json!({ "items": ["a😀", { "x": "b\u{202E}c" }], "n": 3 });
+    let template = "#let d = json(\"/data.json\")\n#d.items.at(0) #d.items.at(1).x #d.n";
+    let compiled = compile(template, &data, "  A handout 😀 ").unwrap();
+    assert_eq!(
+        compiled.document.info().title.as_deref(),
+        Some("A handout \u{FFFD}")
+    );
+    assert_eq!(page_texts(&compiled.document).concat(), "a\u{FFFD}bc3");
+    assert_is_pdf(&render(template, &data, "").unwrap());
+}
+
+#[test]
+fn redaction_hides_quoted_text() {
+    let words = data_words(&serde_json::json!({ "a": ["Sam O'Neill-Smith", "born 2019"] }));
+    assert_eq!(words, ["Neill", "Smith", "2019", "born", "Sam"]);
+    assert_eq!(redact("panicked with: Sam", &words), "panicked with: …");
+    assert_eq!(
+        redact("the text `Sam` could not", &[]),
+        "the text `…` could not"
+    );
+    assert_eq!(redact("unterminated \"Sam", &[]), "unterminated \"…");
+    assert_eq!(
+        redact("unknown variable: foo", &words),
+        "unknown variable: foo"
+    );
+    assert_eq!(
+        redact("invalid number: 2019-x, Smith", &words),
+        "invalid number: …-x, …"
+    );
+}

@@ -1,0 +1,60 @@
+//! PDFs for people: letters rendered by the typst-based `alliance-pdf` crate, off the async
+//! workers, with a file name that says what the document is and never whom it is about.
+
+use alliance_service::letters::ComposedLetter;
+use alliance_service::{AppError, StoreError};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+/// The letter as the PDF crate takes it.
+fn pdf_letter(letter: &ComposedLetter) -> alliance_pdf::Letter {
+    alliance_pdf::Letter {
+        service_name: letter.service_name.clone(),
+        sender_lines: vec![letter.service_name.clone()],
+        recipient_lines: letter.recipient_lines.clone(),
+        date: letter.date.clone(),
+        reference: letter.reference.clone(),
+        subject: letter.text.subject.clone(),
+        salutation: letter.salutation.clone(),
+        paragraphs: letter.text.paragraphs.clone(),
+        table: letter.text.table.as_ref().map(|(caption, headers, rows)| {
+            alliance_pdf::LetterTable {
+                caption: caption.clone(),
+                headers: headers.clone(),
+                rows: rows.clone(),
+            }
+        }),
+        sign_off: "Yours sincerely,".to_owned(),
+        signatory_lines: vec![letter.signatory.clone(), letter.service_name.clone()],
+        footer: if letter.demo {
+            "DEMO SERVICE: made-up data, not a real letter".to_owned()
+        } else {
+            "Confidential: for the addressee only".to_owned()
+        },
+    }
+}
+
+/// Renders the PDF off the async workers (typesetting takes a while).
+pub(crate) async fn letter_response(letter: &ComposedLetter) -> Result<Response, AppError> {
+    let input = pdf_letter(letter);
+    let bytes = tokio::task::spawn_blocking(move || alliance_pdf::render_letter(&input))
+        .await
+        .map_err(|_| AppError::Store(StoreError::Other("PDF rendering stopped".into())))?
+        .map_err(|e| AppError::Store(StoreError::Other(e.to_string())))?;
+    let mut response = (StatusCode::OK, bytes).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    // The file's name says what it is, never whom it is about.
+    if let Ok(value) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"letter-{}-{}.pdf\"",
+        letter.kind.code(),
+        letter.reference.replace(' ', "-").to_lowercase()
+    )) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
