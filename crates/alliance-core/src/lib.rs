@@ -24,6 +24,7 @@ pub mod outbound;
 pub mod paging;
 pub mod policy;
 pub mod random;
+pub mod readability;
 pub mod schedule;
 pub mod schedule_import;
 pub mod service;
