@@ -15,6 +15,7 @@ pub mod clock;
 pub mod crypto;
 pub mod directory;
 pub mod error;
+pub mod explanations;
 pub mod feed;
 pub mod frame;
 pub mod identity;
