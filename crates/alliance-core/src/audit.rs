@@ -79,6 +79,8 @@ pub enum Action {
     OutboundChecked,
     /// A letter to a parent or carer was produced (to print or as a PDF).
     LetterProduced,
+    /// A handout from the explanation library was produced for a child (to print or as a PDF).
+    HandoutProduced,
     TaskRaised,
     TaskEscalated,
     TaskCompleted,
@@ -97,6 +99,12 @@ pub enum Action {
     FeedRevoked,
     /// A calendar feed was fetched while it shows children's initials (the ids are named).
     FeedRead,
+    /// A new version of an explanation-library text was saved (a copy or an edit).
+    ExplanationVersionCreated,
+    /// A clinician marked an explanation-library text reviewed.
+    ExplanationReviewed,
+    /// An explanation-library version was published: it is the text in use.
+    ExplanationPublished,
     /// Something was asked for and refused.
     Denied,
     /// The chain was continued from a restored backup.
@@ -104,7 +112,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 59] = [
+    pub const ALL: [Action; 63] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignInThrottled,
@@ -146,6 +154,7 @@ impl Action {
         Action::CaseTransferred,
         Action::OutboundChecked,
         Action::LetterProduced,
+        Action::HandoutProduced,
         Action::TaskRaised,
         Action::TaskEscalated,
         Action::TaskCompleted,
@@ -162,6 +171,9 @@ impl Action {
         Action::FeedCreated,
         Action::FeedRevoked,
         Action::FeedRead,
+        Action::ExplanationVersionCreated,
+        Action::ExplanationReviewed,
+        Action::ExplanationPublished,
         Action::Denied,
         Action::RestoreCheckpoint,
     ];
@@ -209,6 +221,7 @@ impl Action {
             Action::CaseTransferred => "case.transferred",
             Action::OutboundChecked => "outbound.checked",
             Action::LetterProduced => "letter.produced",
+            Action::HandoutProduced => "handout.produced",
             Action::TaskRaised => "task.raised",
             Action::TaskEscalated => "task.escalated",
             Action::TaskCompleted => "task.completed",
@@ -225,6 +238,9 @@ impl Action {
             Action::FeedCreated => "feed.created",
             Action::FeedRevoked => "feed.revoked",
             Action::FeedRead => "feed.read",
+            Action::ExplanationVersionCreated => "explanation.version-created",
+            Action::ExplanationReviewed => "explanation.reviewed",
+            Action::ExplanationPublished => "explanation.published",
             Action::Denied => "denied",
             Action::RestoreCheckpoint => "restore.checkpoint",
         }

@@ -17,6 +17,12 @@ pub enum Action {
     ManageDirectory,
     /// Add a child to the service, and open a case for them (intake).
     RegisterChildren,
+    /// Write versions of the explanation library's texts and mark them reviewed: clinicians
+    /// (therapists, supervisors, the service lead), never staff or administrator-only accounts.
+    EditExplanations,
+    /// Publish a version of an explanation text (the one in use): administrators and the
+    /// service lead.
+    PublishExplanations,
 }
 
 /// The decision, with the reason kept for the refusal message shown to staff.
@@ -46,6 +52,25 @@ pub fn decide(user: &User, action: Action) -> Decision {
                 Decision::Allow
             } else {
                 Decision::Deny("only an administrator may do this")
+            }
+        }
+        Action::EditExplanations => {
+            if [Role::Therapist, Role::Supervisor, Role::ServiceLead]
+                .into_iter()
+                .any(|r| user.has_role(r))
+            {
+                Decision::Allow
+            } else {
+                Decision::Deny(
+                    "only a clinician (a therapist, supervisor or the service lead) may do this",
+                )
+            }
+        }
+        Action::PublishExplanations => {
+            if user.has_role(Role::Administrator) || user.has_role(Role::ServiceLead) {
+                Decision::Allow
+            } else {
+                Decision::Deny("only an administrator or the service lead may publish a text")
             }
         }
     }

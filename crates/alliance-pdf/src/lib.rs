@@ -30,6 +30,9 @@ use crate::world::MemoryWorld;
 /// The letter template (A4, UK layout).
 const LETTER_TEMPLATE: &str = include_str!("../templates/letter.typ");
 
+/// The handout template (A4; large for the younger bands).
+const HANDOUT_TEMPLATE: &str = include_str!("../templates/handout.typ");
+
 /// How many compilations typst's memoisation cache keeps entries for. Small:
 /// it bounds a long-running server's memory while still letting repeated
 /// renders of one template reuse work.
@@ -74,6 +77,60 @@ pub struct LetterTable {
     pub headers: Vec<String>,
     /// The body rows. Ragged rows are padded with empty cells.
     pub rows: Vec<Vec<String>>,
+}
+
+/// An explanation handout from the library. All fields are plain text.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Handout {
+    /// The service's name, printed small at the top.
+    pub service_name: String,
+    /// The service's contact lines, may be empty.
+    pub service_lines: Vec<String>,
+    /// The handout's heading, in the reader's words.
+    pub title: String,
+    /// E.g. "For Millie" (empty when the copy names no one).
+    pub for_name: String,
+    /// Who it is written for, printed small at the end, e.g. "For children aged 8 to 11".
+    pub audience: String,
+    /// The body, one entry per paragraph.
+    pub paragraphs: Vec<String>,
+    /// Descriptions of the pictures to show while reading aloud (younger bands).
+    pub pictures: Vec<String>,
+    /// The large, friendly layout (younger bands).
+    pub large: bool,
+}
+
+/// Render one or more handouts (each from a new page) to a PDF/UA-1 file. `footer` is printed
+/// on every page (e.g. the version and its review state); `title` is the PDF's title.
+pub fn render_handouts(
+    handouts: &[Handout],
+    title: &str,
+    footer: &str,
+) -> Result<Vec<u8>, PdfError> {
+    let text = |s: &String| sanitize::breakable(&sanitize::printable(s.trim()));
+    let lines = |v: &Vec<String>| -> Vec<String> {
+        v.iter()
+            .map(text)
+            .filter(|s| !s.trim().is_empty())
+            .collect()
+    };
+    let view = serde_json::json!({
+        "footer": text(&footer.to_owned()),
+        "handouts": handouts
+            .iter()
+            .map(|h| serde_json::json!({
+                "service_name": text(&h.service_name),
+                "service_lines": lines(&h.service_lines),
+                "title": text(&h.title),
+                "for_name": text(&h.for_name),
+                "audience": text(&h.audience),
+                "paragraphs": lines(&h.paragraphs),
+                "pictures": lines(&h.pictures),
+                "large": h.large,
+            }))
+            .collect::<Vec<_>>(),
+    });
+    render(HANDOUT_TEMPLATE, &view, title)
 }
 
 /// Why a PDF could not be made.

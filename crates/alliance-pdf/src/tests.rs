@@ -460,3 +460,62 @@ fn redaction_hides_quoted_text() {
         "invalid number: …-x, …"
     );
 }
+
+fn handout(large: bool) -> Handout {
+    Handout {
+        service_name: "Riverside Children's Therapy Service".into(),
+        service_lines: vec!["01234 567890".into()],
+        title: "When I have to tell".into(),
+        for_name: "For Millie".into(),
+        audience: "For children aged 3 to 7, to read aloud".into(),
+        paragraphs: vec![
+            "I want you to be safe.".into(),
+            "I will tell a grown-up whose job is to keep children safe. #panic(\"x\")".into(),
+        ],
+        pictures: vec!["A child and a grown-up sitting on the floor with a box of toys.".into()],
+        large,
+    }
+}
+
+#[test]
+fn handouts_render_each_on_its_own_page_with_every_field() {
+    let set = [handout(true), handout(false)];
+    let bytes = match render_handouts(
+        &set,
+        "Handouts for Millie",
+        "Draft until reviewed by a named clinician",
+    ) {
+        Ok(bytes) => bytes,
+        Err(e) => panic!("{e}"),
+    };
+    assert_is_pdf(&bytes);
+    let text = |h: &[Handout]| {
+        let view = serde_json::json!({
+            "footer": "Draft until reviewed by a named clinician",
+            "handouts": h.iter().map(|h| serde_json::to_value(h).unwrap_or_default()).collect::<Vec<_>>(),
+        });
+        match compile(HANDOUT_TEMPLATE, &view, "t") {
+            Ok(c) => page_texts(&c.document),
+            Err(e) => panic!("{e}"),
+        }
+    };
+    let pages = text(&set);
+    assert_eq!(pages.len(), 2, "each handout on its own page");
+    for page in &pages {
+        let page = squash(page);
+        for expected in [
+            "Riverside Children's Therapy Service",
+            "When I have to tell",
+            "For Millie",
+            "I want you to be safe.",
+            "#panic(\"x\")",
+            "Picture: A child and a grown-up",
+            "Draft until reviewed by a named clinician",
+        ] {
+            assert!(
+                page.contains(&squash(expected)),
+                "{expected:?} missing from {page:?}"
+            );
+        }
+    }
+}

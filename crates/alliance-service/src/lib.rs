@@ -15,8 +15,10 @@ pub mod clock;
 pub mod demo;
 pub mod directory;
 pub mod error;
+pub mod explanations;
 pub mod feeds;
 pub mod frame;
+pub mod handouts;
 pub mod keys;
 pub mod letters;
 pub mod mail;
@@ -31,10 +33,10 @@ pub use error::{AppError, AppResult};
 pub use store::{
     AccountStore, AuditBatch, AuditStore, Booked, BookingStore, CalendarStore, ChildListing,
     ChildLookups, ChildSelection, ChildStore, ColumnInventory, Credentials, DatabaseKind,
-    DirectoryStore, FailureCounts, FeedRecord, FeedStore, ForeignKeyInventory, FrameChange,
-    NewCase, NewFiring, NewSession, NewTask, NewUser, ReasonUpdate, RegularSlot, ResumeDraft,
-    SchemaInventory, SchemaStatus, ServiceStore, SessionRecord, SessionStore, SettingsStore, Store,
-    StoreError, StoredCalendar, StoredCarer, StoredCase, StoredChild, StoredComment, StoredHoliday,
-    StoredSession, SystemStore, TableInventory, TaskFilter, TaskStore, TeamChange, TokenRecord,
-    TokenStore, UserFilter,
+    DirectoryStore, ExplanationStore, ExplanationVersion, FailureCounts, FeedRecord, FeedStore,
+    ForeignKeyInventory, FrameChange, NewCase, NewExplanationVersion, NewFiring, NewSession,
+    NewTask, NewUser, ReasonUpdate, RegularSlot, ResumeDraft, SchemaInventory, SchemaStatus,
+    ServiceStore, SessionRecord, SessionStore, SettingsStore, Store, StoreError, StoredCalendar,
+    StoredCarer, StoredCase, StoredChild, StoredComment, StoredHoliday, StoredSession, SystemStore,
+    TableInventory, TaskFilter, TaskStore, TeamChange, TokenRecord, TokenStore, UserFilter,
 };

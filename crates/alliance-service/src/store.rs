@@ -85,6 +85,7 @@ pub trait Store:
     + BookingStore
     + SettingsStore
     + FeedStore
+    + ExplanationStore
 {
 }
 
@@ -102,6 +103,7 @@ impl<T> Store for T where
         + BookingStore
         + SettingsStore
         + FeedStore
+        + ExplanationStore
 {
 }
 
@@ -1137,6 +1139,102 @@ pub trait FeedStore: Send + Sync + 'static {
     async fn revoke_feed(
         &self,
         user: UserId,
+        id: Uuid,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<bool, StoreError>;
+}
+
+/// One version of an explanation-library text as stored. Never changed once written, except
+/// for its review and publication: every version is kept, because the record must show what a
+/// child was actually given.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExplanationVersion {
+    pub id: Uuid,
+    pub topic: String,
+    /// The audience's code (`3-7`, …, `parents`).
+    pub audience: String,
+    pub language: String,
+    /// False where the readability formulas do not apply (another language, easy-read).
+    pub measured: bool,
+    /// From 1, per topic, audience and language.
+    pub number: i64,
+    pub title: String,
+    pub body: String,
+    /// Each picture described (for the read-aloud band).
+    pub pictures: Vec<String>,
+    /// The version id it was copied from, or `default` for the shipped text.
+    pub based_on: String,
+    pub reviewed_by: Option<UserId>,
+    pub reviewed_at: Option<Timestamp>,
+    pub published_at: Option<Timestamp>,
+    pub created_by: UserId,
+    pub created_at: Timestamp,
+}
+
+impl ExplanationVersion {
+    pub fn is_reviewed(&self) -> bool {
+        self.reviewed_by.is_some()
+    }
+
+    pub fn is_published(&self) -> bool {
+        self.published_at.is_some()
+    }
+}
+
+/// A version to write; its number is the next for its topic, audience and language.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewExplanationVersion {
+    pub id: Uuid,
+    pub topic: String,
+    pub audience: String,
+    pub language: String,
+    pub measured: bool,
+    pub title: String,
+    pub body: String,
+    pub pictures: Vec<String>,
+    pub based_on: String,
+    /// Set when the version is written already reviewed (a clinician's review of a default).
+    pub reviewed_by: Option<UserId>,
+    pub created_by: UserId,
+    pub created_at: Timestamp,
+}
+
+/// The explanation library's versions: appended, reviewed and published, never edited.
+#[async_trait]
+pub trait ExplanationStore: Send + Sync + 'static {
+    /// Writes a new version with the next number for its topic, audience and language.
+    async fn create_explanation_version(
+        &self,
+        version: &NewExplanationVersion,
+        audit: &AuditBatch<'_>,
+    ) -> Result<ExplanationVersion, StoreError>;
+
+    /// Every version of every text, oldest first (by topic, audience, language, number).
+    async fn explanation_versions(&self) -> Result<Vec<ExplanationVersion>, StoreError>;
+
+    /// One topic and audience's versions in every language, newest first.
+    async fn explanation_versions_of(
+        &self,
+        topic: &str,
+        audience: &str,
+    ) -> Result<Vec<ExplanationVersion>, StoreError>;
+
+    async fn explanation_version(&self, id: Uuid)
+    -> Result<Option<ExplanationVersion>, StoreError>;
+
+    /// Marks a draft reviewed; false (nothing written) when it is not a draft any more.
+    async fn review_explanation_version(
+        &self,
+        id: Uuid,
+        reviewer: UserId,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<bool, StoreError>;
+
+    /// Publishes a version (it becomes the text in use); false when it already was.
+    async fn publish_explanation_version(
+        &self,
         id: Uuid,
         now: Timestamp,
         audit: &AuditBatch<'_>,

@@ -63,6 +63,7 @@ macro_rules! impl_for_both_engines {
             for<'r> $crate::bookings::FrameChangeRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
             for<'r> $crate::settings::SettingRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
             for<'r> $crate::feeds::FeedRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::explanations::ExplanationRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
         {
             $($body)*
         }
@@ -76,6 +77,8 @@ pub mod bookings; // public only because the bounds of the Store impls name its 
 mod calendars;
 mod children;
 mod directory;
+#[doc(hidden)]
+pub mod explanations; // public only because the bounds of the Store impls name its rows
 #[doc(hidden)]
 pub mod feeds; // public only because the bounds of the Store impls name its rows
 mod keystore;

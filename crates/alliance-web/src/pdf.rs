@@ -1,6 +1,7 @@
 //! PDFs for people: letters rendered by the typst-based `alliance-pdf` crate, off the async
 //! workers, with a file name that says what the document is and never whom it is about.
 
+use alliance_service::handouts::HandoutSet;
 use alliance_service::letters::ComposedLetter;
 use alliance_service::{AppError, StoreError};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -56,5 +57,40 @@ pub(crate) async fn letter_response(letter: &ComposedLetter) -> Result<Response,
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// A set of handouts as a PDF, named by what it is (`handouts.pdf`), never whom it is for.
+pub(crate) async fn handouts_response(set: &HandoutSet) -> Result<Response, AppError> {
+    let pages: Vec<alliance_pdf::Handout> = set
+        .pages
+        .iter()
+        .map(|p| alliance_pdf::Handout {
+            service_name: p.service_name.clone(),
+            service_lines: Vec::new(),
+            title: p.title.clone(),
+            for_name: p.for_name.clone(),
+            audience: format!("{}. {}", p.audience.label(), p.provenance),
+            paragraphs: p.paragraphs.clone(),
+            pictures: p.pictures.clone(),
+            large: p.large(),
+        })
+        .collect();
+    let (title, footer) = (set.title.clone(), set.footer.clone());
+    let bytes =
+        tokio::task::spawn_blocking(move || alliance_pdf::render_handouts(&pages, &title, &footer))
+            .await
+            .map_err(|_| AppError::Store(StoreError::Other("PDF rendering stopped".into())))?
+            .map_err(|e| AppError::Store(StoreError::Other(e.to_string())))?;
+    let mut response = (StatusCode::OK, bytes).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"handouts.pdf\""),
+    );
     Ok(response)
 }

@@ -10,6 +10,7 @@ mod directory;
 mod feeds;
 mod health;
 mod letters;
+mod library;
 mod me;
 mod service;
 mod sessions;
@@ -49,6 +50,9 @@ pub use service::ServiceView;
         (name = "timetables", description = "A therapist's week, a room's week and a site's day. \
             Readable by everyone signed in; a booking names its child only for a caller the \
             access policy lets know that child, and is otherwise just a booked time"),
+        (name = "library", description = "The explanation library: what therapy is, \
+            confidentiality and its limits and the rest, for each age band and for parents and \
+            carers, with each text's readability and review state. Every version is kept"),
         (name = "tasks", description = "Your tasks and notices, and the bank holidays deadlines count around"),
         (name = "users", description = "Staff accounts: the directory, and changes by administrators"),
         (name = "sites", description = "The service's places: sites (schools, clinics, community \
@@ -81,6 +85,17 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(health::healthz))
         .routes(routes!(openapi_json))
         .routes(routes!(service::get_service, service::update_service))
+        .routes(routes!(
+            library::get_readability,
+            library::update_readability
+        ))
+        .routes(routes!(library::list_library))
+        .routes(routes!(library::measure))
+        .routes(routes!(library::get_text))
+        .routes(routes!(library::create_version))
+        .routes(routes!(library::review_text))
+        .routes(routes!(library::publish_version))
+        .routes(routes!(library::child_handouts_pdf))
         .routes(routes!(
             service::get_frame_policy,
             service::update_frame_policy

@@ -5,10 +5,12 @@ use crate::AppState;
 use crate::auth::{CurrentAuth, Signed};
 use crate::errors::page_error;
 use crate::respond::PageError;
+use alliance_core::explanations::Audience;
 use alliance_core::frame::{FramePolicy, FramePolicyInput};
 use alliance_core::identity::{RegistrationBody, Role, User, UserDetails, UserId};
 use alliance_core::service::ServiceDetails;
 use alliance_core::{Nation, PageRequest, Version, uk};
+use alliance_service::explanations::ReadabilityConfig;
 use alliance_service::{AccountRequest, Actor, AppError, UserFilter};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -31,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users/{id}/supervisees", post(set_supervisees))
         .route("/admin/service", get(service_page).post(update_service))
         .route("/admin/service/frame-policy", post(update_frame_policy))
+        .route("/admin/service/readability", post(update_readability))
 }
 
 /// The administration pages are for administrators; the refusal is the core's, audited.
@@ -511,6 +514,39 @@ struct ServicePage {
     policy: FormData,
     policy_version: i64,
     policy_errors: FieldErrors,
+    readability: Readability,
+}
+
+/// The readability targets' form: (audience code, label, value) and the offset.
+struct Readability {
+    form: FormData,
+    audiences: Vec<(&'static str, &'static str)>,
+    version: i64,
+    errors: FieldErrors,
+}
+
+async fn readability_section(state: &AppState) -> Result<Readability, PageError> {
+    let (config, version) = state
+        .alliance
+        .readability_config()
+        .await
+        .map_err(page_error)?;
+    let mut form = vec![(
+        "reading_age_offset".to_owned(),
+        config.reading_age_offset.to_string(),
+    )];
+    for a in Audience::ALL {
+        form.push((
+            format!("targets.{}", a.code()),
+            config.target(a).to_string(),
+        ));
+    }
+    Ok(Readability {
+        form: FormData(form),
+        audiences: Audience::ALL.map(|a| (a.code(), a.label())).to_vec(),
+        version: version.map_or(0, |v| v.get()),
+        errors: FieldErrors::default(),
+    })
 }
 
 /// The frame policy as the form shows it.
@@ -557,6 +593,7 @@ async fn service_page(
             policy: policy_form(&policy),
             policy_version: policy_version.map_or(0, |v| v.get()),
             policy_errors: FieldErrors::default(),
+            readability: readability_section(&state).await?,
         })?
         .into_response());
     };
@@ -573,6 +610,7 @@ async fn service_page(
         policy: policy_form(&policy),
         policy_version: policy_version.map_or(0, |v| v.get()),
         policy_errors: FieldErrors::default(),
+        readability: readability_section(&state).await?,
     })?
     .into_response())
 }
@@ -626,6 +664,87 @@ async fn update_frame_policy(
         policy: form,
         policy_version: expected.map_or(0, |v| v.get()),
         policy_errors: errors,
+        readability: readability_section(&state).await?,
+    };
+    unprocessable(&page)
+}
+
+async fn update_readability(
+    State(state): State<AppState>,
+    Signed(actor): Signed,
+    CurrentAuth(auth): CurrentAuth,
+    Form(form): Form<FormData>,
+) -> Result<Response, PageError> {
+    let expected = form
+        .get("readability_version")
+        .parse::<i64>()
+        .ok()
+        .and_then(|v| Version::new(v).ok());
+    let mut errors = FieldErrors::default();
+    let mut number = |field: String| match form.get(&field).trim().parse::<f64>() {
+        Ok(x) if x.is_finite() => x,
+        _ => {
+            errors
+                .0
+                .insert(field, "Enter a number, like 5 or 9.5".to_owned());
+            f64::NAN
+        }
+    };
+    let offset = number("reading_age_offset".to_owned());
+    let targets = Audience::ALL
+        .into_iter()
+        .map(|a| {
+            let field = format!("targets.{}", a.code());
+            (a.code().to_owned(), number(field))
+        })
+        .collect();
+    if errors.is_empty() {
+        let input = ReadabilityConfig {
+            reading_age_offset: offset,
+            targets,
+        };
+        match state
+            .alliance
+            .set_readability_config(&actor, &input, expected)
+            .await
+        {
+            Ok(_) => return Ok(Redirect::to("/admin/service?saved=1").into_response()),
+            Err(AppError::Invalid(invalid)) => errors = FieldErrors::from_invalid(&invalid),
+            Err(AppError::Stale(_)) => {
+                errors = FieldErrors::one("reading_age_offset", STALE_MESSAGE)
+            }
+            Err(other) => return Err(page_error(other)),
+        }
+    }
+    let (policy, policy_version) = state.alliance.frame_policy().await.map_err(page_error)?;
+    let profile = state.alliance.service_profile().await?;
+    let mut readability = readability_section(&state).await?;
+    readability.form = form;
+    readability.errors = errors;
+    readability.version = expected.map_or(0, |v| v.get());
+    let page = ServicePage {
+        layout: Layout::load(&state, "service", &auth).await?,
+        name: profile
+            .as_ref()
+            .map(|p| p.name.as_str().to_owned())
+            .unwrap_or_default(),
+        nations: Nation::ALL
+            .into_iter()
+            .map(|n| {
+                (
+                    n.code(),
+                    n.label(),
+                    profile.as_ref().map(|p| p.nation) == Some(n),
+                )
+            })
+            .collect(),
+        version: profile.as_ref().map_or(1, |p| p.version.get()),
+        errors: FieldErrors::default(),
+        notice: None,
+        policy: policy_form(&policy),
+        policy_version: policy_version.map_or(0, |v| v.get()),
+        policy_errors: FieldErrors::default(),
+        readability,
     };
     unprocessable(&page)
 }
@@ -664,6 +783,7 @@ async fn update_service(
                 policy: policy_form(&policy),
                 policy_version: policy_version.map_or(0, |v| v.get()),
                 policy_errors: FieldErrors::default(),
+                readability: readability_section(&state).await?,
             };
             unprocessable(&page)
         }

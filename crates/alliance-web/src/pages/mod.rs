@@ -5,7 +5,9 @@ mod admin;
 mod calendars;
 mod children;
 pub(crate) mod feeds;
+pub(crate) mod handouts;
 mod letters;
+mod library;
 mod sessions;
 mod sign_in;
 mod sites;
@@ -38,6 +40,8 @@ pub fn router() -> Router<AppState> {
         .merge(calendars::router())
         .merge(sessions::router())
         .merge(letters::router())
+        .merge(handouts::router())
+        .merge(library::router())
         .merge(feeds::router())
         .merge(timetables::router())
 }
