@@ -65,6 +65,34 @@ fn audience(code: &str) -> AppResult<Audience> {
 pub struct ReadabilityConfig {
     pub reading_age_offset: f64,
     pub targets: BTreeMap<String, f64>,
+    /// The ages (inclusive) each children's and young people's audience covers, by code;
+    /// parents and carers have no band. Which band a child's handouts are suggested in.
+    #[serde(default = "default_bands")]
+    pub bands: BTreeMap<String, [u8; 2]>,
+}
+
+/// The children's and young people's audiences, youngest first.
+const BANDED: [Audience; 4] = [
+    Audience::Children3To7,
+    Audience::Children8To11,
+    Audience::Young12To15,
+    Audience::Young16To25,
+];
+
+fn default_band(audience: Audience) -> [u8; 2] {
+    match audience {
+        Audience::Children3To7 => [3, 7],
+        Audience::Children8To11 => [8, 11],
+        Audience::Young12To15 => [12, 15],
+        Audience::Young16To25 | Audience::ParentsAndCarers => [16, 25],
+    }
+}
+
+fn default_bands() -> BTreeMap<String, [u8; 2]> {
+    BANDED
+        .into_iter()
+        .map(|a| (a.code().to_owned(), default_band(a)))
+        .collect()
 }
 
 impl Default for ReadabilityConfig {
@@ -75,11 +103,34 @@ impl Default for ReadabilityConfig {
                 .into_iter()
                 .map(|a| (a.code().to_owned(), a.default_target()))
                 .collect(),
+            bands: default_bands(),
         }
     }
 }
 
 impl ReadabilityConfig {
+    /// The ages an audience covers (none for parents and carers).
+    pub fn band(&self, audience: Audience) -> Option<[u8; 2]> {
+        BANDED.contains(&audience).then(|| {
+            self.bands
+                .get(audience.code())
+                .copied()
+                .unwrap_or(default_band(audience))
+        })
+    }
+
+    /// The audience whose band holds this age: the youngest band below it, the oldest above.
+    pub fn audience_for_age(&self, age: i16) -> Audience {
+        for a in BANDED {
+            if let Some([_, to]) = self.band(a)
+                && age <= i16::from(to)
+            {
+                return a;
+            }
+        }
+        Audience::Young16To25
+    }
+
     pub fn target(&self, audience: Audience) -> f64 {
         self.targets
             .get(audience.code())
@@ -121,10 +172,52 @@ impl ReadabilityConfig {
             }
             targets.insert(a.code().to_owned(), t);
         }
+        for code in input.bands.keys() {
+            if !BANDED.iter().any(|a| a.code() == code) {
+                errors.push(FieldError::new(
+                    format!("bands.{code}"),
+                    format!("There is no age band {code:?}"),
+                ));
+            }
+        }
+        let mut bands = BTreeMap::new();
+        let mut previous: Option<(Audience, u8)> = None;
+        for a in BANDED {
+            let [from, to] = input
+                .bands
+                .get(a.code())
+                .copied()
+                .unwrap_or(default_band(a));
+            let field = format!("bands.{}", a.code());
+            if from > to || to > 25 {
+                errors.push(FieldError::new(
+                    &field,
+                    format!(
+                        "The ages for {} run from a younger to an older age, up to 25",
+                        a.label()
+                    ),
+                ));
+            } else if let Some((before, end)) = previous
+                && u16::from(from) != u16::from(end) + 1
+            {
+                errors.push(FieldError::new(
+                    &field,
+                    format!(
+                        "The ages for {} start the year after {} ends ({}), with no gap or overlap",
+                        a.label(),
+                        before.label(),
+                        end
+                    ),
+                ));
+            }
+            previous = Some((a, to));
+            bands.insert(a.code().to_owned(), [from, to]);
+        }
         if errors.is_empty() {
             Ok(Self {
                 reading_age_offset: offset,
                 targets,
+                bands,
             })
         } else {
             Err(Invalid { errors })
@@ -822,6 +915,36 @@ mod tests {
             fields,
             ["reading_age_offset", "targets.adults", "targets.8-11"]
         );
+    }
+
+    #[test]
+    fn bands_are_configured_contiguously_and_choose_a_childs_audience() {
+        let config = ReadabilityConfig::default();
+        assert_eq!(config.audience_for_age(4), Audience::Children3To7);
+        assert_eq!(config.audience_for_age(11), Audience::Children8To11);
+        assert_eq!(config.audience_for_age(12), Audience::Young12To15);
+        assert_eq!(config.audience_for_age(19), Audience::Young16To25);
+        assert_eq!(config.band(Audience::ParentsAndCarers), None);
+        // A service whose primary band runs to 8.
+        let mut wider = config.clone();
+        wider.bands.insert("3-7".to_owned(), [3, 8]);
+        wider.bands.insert("8-11".to_owned(), [9, 11]);
+        let Ok(wider) = ReadabilityConfig::parse(&wider) else {
+            panic!("refused a contiguous change");
+        };
+        assert_eq!(wider.audience_for_age(8), Audience::Children3To7);
+        // A gap, an overlap and a backwards band are each refused by their field.
+        for (code, band) in [("8-11", [10, 11]), ("8-11", [7, 11]), ("12-15", [15, 12])] {
+            let mut bad = config.clone();
+            bad.bands.insert(code.to_owned(), band);
+            let Err(invalid) = ReadabilityConfig::parse(&bad) else {
+                panic!("accepted {code} {band:?}");
+            };
+            assert!(
+                invalid.errors.iter().any(|e| e.field.starts_with("bands.")),
+                "{invalid:?}"
+            );
+        }
     }
 
     #[test]

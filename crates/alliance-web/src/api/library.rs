@@ -448,6 +448,10 @@ pub struct ReadabilityConfigView {
     pub reading_age_offset: f64,
     /// The target reading age per audience code (3 to 25); a missing one keeps its default.
     pub targets: BTreeMap<String, f64>,
+    /// The ages `[from, to]` each children's and young people's audience covers (`3-7`,
+    /// `8-11`, `12-15`, `16-25`), contiguous; a missing one keeps its default.
+    #[serde(default)]
+    pub bands: BTreeMap<String, [u8; 2]>,
     /// The setting's version, for updates; absent while the defaults stand.
     #[serde(default)]
     pub version: Option<i64>,
@@ -469,6 +473,7 @@ pub async fn get_readability(
     Ok(Json(ReadabilityConfigView {
         reading_age_offset: config.reading_age_offset,
         targets: config.targets,
+        bands: config.bands,
         version: version.map(|v| v.get()),
     }))
 }
@@ -505,6 +510,7 @@ pub async fn update_readability(
     let input = ReadabilityConfig {
         reading_age_offset: body.reading_age_offset,
         targets: body.targets,
+        bands: body.bands,
     };
     state
         .alliance
@@ -514,6 +520,7 @@ pub async fn update_readability(
     Ok(Json(ReadabilityConfigView {
         reading_age_offset: config.reading_age_offset,
         targets: config.targets,
+        bands: config.bands,
         version: version.map(|v| v.get()),
     }))
 }

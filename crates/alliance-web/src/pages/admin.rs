@@ -698,10 +698,19 @@ async fn update_readability(
             (a.code().to_owned(), number(field))
         })
         .collect();
+    // The bands are kept as they are here; they change through the API.
+    let current_bands = state
+        .alliance
+        .readability_config()
+        .await
+        .map_err(page_error)?
+        .0
+        .bands;
     if errors.is_empty() {
         let input = ReadabilityConfig {
             reading_age_offset: offset,
             targets,
+            bands: current_bands,
         };
         match state
             .alliance

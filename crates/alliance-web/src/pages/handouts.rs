@@ -137,14 +137,15 @@ async fn child_handouts(
         .get_child(&actor, child)
         .await
         .map_err(page_error)?;
-    // The band for the child's age; the therapist may choose another.
-    let suggested = match record.age {
-        Some(age) if age <= 7 => Audience::Children3To7,
-        Some(age) if age <= 11 => Audience::Children8To11,
-        Some(age) if age <= 15 => Audience::Young12To15,
-        Some(_) => Audience::Young16To25,
-        None => Audience::Children8To11,
-    };
+    // The configured band for the child's age; the therapist may choose another.
+    let (config, _) = state
+        .alliance
+        .readability_config()
+        .await
+        .map_err(page_error)?;
+    let suggested = record
+        .age
+        .map_or(Audience::Children8To11, |age| config.audience_for_age(age));
     let chosen_audience = Audience::parse(&query.audience).unwrap_or(suggested);
     let library = state
         .alliance
