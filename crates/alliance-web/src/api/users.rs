@@ -1,10 +1,10 @@
 //! Staff accounts: the directory for everyone signed in; changes for administrators.
 
+use super::directory::version;
 use crate::AppState;
 use crate::auth::Signed;
 use crate::extract::{ApiJson, ApiQuery, PageParams};
 use crate::problem::{ApiError, Problem};
-use alliance_core::Version;
 use alliance_core::identity::{Role, User, UserDetails, UserId};
 use alliance_service::{AccountRequest, UserFilter};
 use axum::Json;
@@ -206,14 +206,6 @@ pub struct UpdateUserBody {
     pub registration_number: Option<String>,
     #[serde(default)]
     pub email: Option<String>,
-}
-
-fn version(raw: i64) -> Result<Version, ApiError> {
-    Version::new(raw).map_err(|m| {
-        Problem::for_status(StatusCode::UNPROCESSABLE_ENTITY)
-            .field("version", m)
-            .into()
-    })
 }
 
 /// Changes an account (administrators). A change of roles signs the person out everywhere.
