@@ -251,7 +251,6 @@ pub fn outlook(
     upcoming.dedup();
     let start = today.max(slot.from);
     let ends = slot.until;
-    let last_booked = sessions.iter().map(|s| s.date).max();
 
     let next_break = slot_days(slot, start)
         .take_while(|d| ends.is_none_or(|u| *d <= u))
@@ -275,18 +274,7 @@ pub fn outlook(
         });
 
     let ending = ends.and_then(|until| {
-        let mut left: Vec<Date> = upcoming.iter().copied().filter(|d| *d <= until).collect();
-        // Term days after what is booked, up to the planned ending.
-        let after = last_booked.map_or(start, |d| d.checked_add(1.day()).unwrap_or(d).max(start));
-        if after <= until {
-            left.extend(
-                slot_days(slot, after)
-                    .take_while(|d| *d <= until)
-                    .filter(|d| calendar.status(*d, holidays).is_none()),
-            );
-        }
-        left.sort();
-        left.dedup();
+        let left = ending_days(slot, calendar, holidays, sessions, today, until);
         let last_day = left.last().copied().or_else(|| {
             sessions
                 .iter()

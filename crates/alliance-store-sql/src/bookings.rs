@@ -666,36 +666,14 @@ impl_for_both_engines!(BookingStore {
         rooms: &[RoomId],
         therapists: &[UserId],
     ) -> Result<Vec<Booking>, StoreError> {
-        let mut conn = self.pool.acquire().await.map_err(map_error)?;
-        let rooms: Vec<String> = rooms.iter().map(ToString::to_string).collect();
-        let therapists: Vec<String> = therapists.iter().map(ToString::to_string).collect();
-        let mut found: BTreeMap<String, BookingRow> = BTreeMap::new();
-        for (column, ids) in [("room_id", rooms), ("therapist_id", therapists)] {
-            for chunk in ids.chunks(IN_LIST) {
-                let sql = format!(
-                    "SELECT {BOOKING_COLUMNS} FROM therapy_sessions WHERE cancelled = FALSE \
-                     AND date >= $1 AND date <= $2 AND {column} IN ({})",
-                    placeholders(3, chunk.len())
-                );
-                let mut query = sqlx::query_as(AssertSqlSafe(sql))
-                    .bind(from.to_string())
-                    .bind(to.to_string());
-                for id in chunk {
-                    query = query.bind(id.clone());
-                }
-                let rows: Vec<BookingRow> =
-                    query.fetch_all(&mut *conn).await.map_err(map_error)?;
-                for row in rows {
-                    found.insert(row.id.clone(), row);
-                }
-            }
-        }
-        let mut bookings = found
-            .into_values()
-            .map(Booking::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
-        bookings.sort_by_key(|b| (b.date, b.start, b.room, b.id));
-        Ok(bookings)
+        // The sessions that still hold their room and therapist, in the same order.
+        Ok(self
+            .sessions_between(from, to, rooms, therapists)
+            .await?
+            .into_iter()
+            .filter(|s| !s.attendance.as_ref().is_some_and(Attendance::is_cancellation))
+            .map(|s| s.booking)
+            .collect())
     }
 
     async fn sessions_between(
