@@ -35,10 +35,13 @@ fn pdf_letter(letter: &ComposedLetter) -> alliance_pdf::Letter {
     }
 }
 
-/// Renders the PDF off the async workers (typesetting takes a while).
-pub(crate) async fn letter_response(letter: &ComposedLetter) -> Result<Response, AppError> {
-    let input = pdf_letter(letter);
-    let bytes = tokio::task::spawn_blocking(move || alliance_pdf::render_letter(&input))
+/// Typesets off the async workers (it takes a while) and answers with the PDF as an
+/// attachment named `filename`: what the document is, never whom it is about.
+async fn render_response(
+    render: impl FnOnce() -> Result<Vec<u8>, alliance_pdf::PdfError> + Send + 'static,
+    filename: &str,
+) -> Result<Response, AppError> {
+    let bytes = tokio::task::spawn_blocking(render)
         .await
         .map_err(|_| AppError::Store(StoreError::Other("PDF rendering stopped".into())))?
         .map_err(|e| AppError::Store(StoreError::Other(e.to_string())))?;
@@ -48,19 +51,25 @@ pub(crate) async fn letter_response(letter: &ComposedLetter) -> Result<Response,
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/pdf"),
     );
-    // The file's name says what it is, never whom it is about.
-    if let Ok(value) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"letter-{}-{}.pdf\"",
-        letter.kind.code(),
-        letter.reference.replace(' ', "-").to_lowercase()
-    )) {
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
 
-/// A set of handouts as a PDF, named by what it is (`handouts.pdf`), never whom it is for.
+/// A letter as a PDF, named by its kind and case number.
+pub(crate) async fn letter_response(letter: &ComposedLetter) -> Result<Response, AppError> {
+    let input = pdf_letter(letter);
+    let filename = format!(
+        "letter-{}-{}.pdf",
+        letter.kind.code(),
+        letter.reference.replace(' ', "-").to_lowercase()
+    );
+    render_response(move || alliance_pdf::render_letter(&input), &filename).await
+}
+
+/// A set of handouts as a PDF (`handouts.pdf`).
 pub(crate) async fn handouts_response(set: &HandoutSet) -> Result<Response, AppError> {
     let pages: Vec<alliance_pdf::Handout> = set
         .pages
@@ -77,20 +86,9 @@ pub(crate) async fn handouts_response(set: &HandoutSet) -> Result<Response, AppE
         })
         .collect();
     let (title, footer) = (set.title.clone(), set.footer.clone());
-    let bytes =
-        tokio::task::spawn_blocking(move || alliance_pdf::render_handouts(&pages, &title, &footer))
-            .await
-            .map_err(|_| AppError::Store(StoreError::Other("PDF rendering stopped".into())))?
-            .map_err(|e| AppError::Store(StoreError::Other(e.to_string())))?;
-    let mut response = (StatusCode::OK, bytes).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/pdf"),
-    );
-    headers.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"handouts.pdf\""),
-    );
-    Ok(response)
+    render_response(
+        move || alliance_pdf::render_handouts(&pages, &title, &footer),
+        "handouts.pdf",
+    )
+    .await
 }
