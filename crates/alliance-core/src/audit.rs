@@ -105,6 +105,24 @@ pub enum Action {
     ExplanationReviewed,
     /// An explanation-library version was published: it is the text in use.
     ExplanationPublished,
+    /// An item of the first-session checklist was recorded.
+    ChecklistRecorded,
+    /// A version of a therapy agreement was written.
+    AgreementDrafted,
+    /// A version of a therapy agreement was marked active (earlier ones superseded).
+    AgreementActivated,
+    /// A therapy agreement was printed or downloaded (for whom is in the detail).
+    AgreementProduced,
+    /// Consent, assent, an objection, a decision or a withdrawal was recorded.
+    ConsentRecorded,
+    /// A single-use consent link was made for a carer.
+    ConsentLinkCreated,
+    /// A consent link was opened (its token became a cookie).
+    ConsentLinkOpened,
+    /// A consent link was spent by a submitted answer.
+    ConsentLinkUsed,
+    /// A consent link was withdrawn before use.
+    ConsentLinkRevoked,
     /// Something was asked for and refused.
     Denied,
     /// The chain was continued from a restored backup.
@@ -112,7 +130,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 63] = [
+    pub const ALL: [Action; 72] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignInThrottled,
@@ -174,6 +192,15 @@ impl Action {
         Action::ExplanationVersionCreated,
         Action::ExplanationReviewed,
         Action::ExplanationPublished,
+        Action::ChecklistRecorded,
+        Action::AgreementDrafted,
+        Action::AgreementActivated,
+        Action::AgreementProduced,
+        Action::ConsentRecorded,
+        Action::ConsentLinkCreated,
+        Action::ConsentLinkOpened,
+        Action::ConsentLinkUsed,
+        Action::ConsentLinkRevoked,
         Action::Denied,
         Action::RestoreCheckpoint,
     ];
@@ -241,6 +268,15 @@ impl Action {
             Action::ExplanationVersionCreated => "explanation.version-created",
             Action::ExplanationReviewed => "explanation.reviewed",
             Action::ExplanationPublished => "explanation.published",
+            Action::ChecklistRecorded => "checklist.recorded",
+            Action::AgreementDrafted => "agreement.drafted",
+            Action::AgreementActivated => "agreement.activated",
+            Action::AgreementProduced => "agreement.produced",
+            Action::ConsentRecorded => "consent.recorded",
+            Action::ConsentLinkCreated => "consent-link.created",
+            Action::ConsentLinkOpened => "consent-link.opened",
+            Action::ConsentLinkUsed => "consent-link.used",
+            Action::ConsentLinkRevoked => "consent-link.revoked",
             Action::Denied => "denied",
             Action::RestoreCheckpoint => "restore.checkpoint",
         }

@@ -6,12 +6,15 @@
 //! what decides it here, so the rule can be tested without a server.
 
 pub mod access;
+pub mod agreements;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod cases;
+pub mod checklist;
 pub mod children;
 pub mod clock;
+pub mod consent;
 pub mod crypto;
 pub mod directory;
 pub mod error;

@@ -102,10 +102,20 @@ pub enum Rule {
     EndingCountdown,
     /// The last session of a planned ending has passed: close the case.
     CloseAtPlannedEnding,
+    /// The regular time or place changed under an active agreement: agree it again with the
+    /// child.
+    ReAgree,
+    /// Go through the first-session checklist at a new case (again, if the child had one).
+    FirstSessionChecklist,
+    /// The child has moved into the next age band: explain again in words for their age.
+    RevisitExplanations,
+    /// A holder of parental responsibility objected: the service lead decides whether the
+    /// work starts.
+    DecideOnObjection,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 8] = [
+    pub const ALL: [Rule; 12] = [
         Rule::ArrangeFirstSession,
         Rule::JoinedCaseTeam,
         Rule::CaseTransferred,
@@ -114,6 +124,10 @@ impl Rule {
         Rule::PrepareForBreak,
         Rule::EndingCountdown,
         Rule::CloseAtPlannedEnding,
+        Rule::ReAgree,
+        Rule::FirstSessionChecklist,
+        Rule::RevisitExplanations,
+        Rule::DecideOnObjection,
     ];
 
     pub fn code(self) -> &'static str {
@@ -126,6 +140,10 @@ impl Rule {
             Rule::PrepareForBreak => "case.prepare-for-break",
             Rule::EndingCountdown => "case.ending-countdown",
             Rule::CloseAtPlannedEnding => "case.close-at-planned-ending",
+            Rule::ReAgree => "case.re-agree",
+            Rule::FirstSessionChecklist => "case.first-session-checklist",
+            Rule::RevisitExplanations => "case.revisit-explanations",
+            Rule::DecideOnObjection => "case.decide-on-objection",
         }
     }
 
@@ -142,7 +160,11 @@ impl Rule {
             | Rule::FrameChanged
             | Rule::PrepareForBreak
             | Rule::EndingCountdown
-            | Rule::CloseAtPlannedEnding => TaskKind::Task,
+            | Rule::CloseAtPlannedEnding
+            | Rule::ReAgree
+            | Rule::FirstSessionChecklist
+            | Rule::RevisitExplanations
+            | Rule::DecideOnObjection => TaskKind::Task,
             Rule::JoinedCaseTeam | Rule::CaseTransferred | Rule::Overdue => TaskKind::Notice,
         }
     }
@@ -154,6 +176,9 @@ impl Rule {
             // Raised a week before the session it is for.
             Rule::FrameChanged | Rule::PrepareForBreak | Rule::EndingCountdown => Some(5),
             Rule::CloseAtPlannedEnding => Some(10),
+            Rule::ReAgree | Rule::FirstSessionChecklist | Rule::RevisitExplanations => Some(10),
+            // The work waits on it.
+            Rule::DecideOnObjection => Some(5),
             _ => None,
         }
     }
@@ -174,7 +199,11 @@ impl Rule {
             Rule::FrameChanged
             | Rule::PrepareForBreak
             | Rule::EndingCountdown
-            | Rule::CloseAtPlannedEnding => &[Step {
+            | Rule::CloseAtPlannedEnding
+            | Rule::ReAgree
+            | Rule::FirstSessionChecklist
+            | Rule::RevisitExplanations
+            | Rule::DecideOnObjection => &[Step {
                 after_working_days: 0,
                 notify: StepRecipient::Owner,
             }],
@@ -197,6 +226,18 @@ impl Rule {
                 format!("Begin the ending countdown with the child of case {reference}")
             }
             Rule::CloseAtPlannedEnding => format!("Close case {reference} as a planned ending"),
+            Rule::ReAgree => format!(
+                "Agree the therapy agreement again with the child of case {reference}: the regular time or place changed"
+            ),
+            Rule::FirstSessionChecklist => {
+                format!("Go through the first-session checklist for case {reference}")
+            }
+            Rule::RevisitExplanations => format!(
+                "Explain again in words for their age: the child of case {reference}"
+            ),
+            Rule::DecideOnObjection => format!(
+                "Decide on an objection to the work of case {reference}: the start is paused"
+            ),
         }
     }
 }

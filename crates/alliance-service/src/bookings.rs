@@ -377,6 +377,10 @@ impl Alliance {
         );
         if existing.is_some() {
             audit.follow_ups = self.talk_it_through(case, child, change_id).await?;
+            // Under an active agreement, the new time or place is agreed again with the child.
+            if let Some(re_agree) = self.re_agreement_follow_up(&stored_case, change_id).await? {
+                audit.follow_ups.push(re_agree);
+            }
         }
         match self
             .store

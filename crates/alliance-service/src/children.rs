@@ -318,6 +318,16 @@ impl Alliance {
         self.open_details(&key, &stored)
     }
 
+    /// The child's details sealed for storing (a caller that has passed the child's gate).
+    pub(crate) async fn seal_child_details(
+        &self,
+        child: ChildId,
+        details: &ChildDetails,
+    ) -> AppResult<Sealed> {
+        let key = self.identity_key(child).await?;
+        self.seal_details(&key, child, details)
+    }
+
     async fn identity_key(&self, child: ChildId) -> AppResult<SealingKey> {
         Ok(self
             .keys

@@ -398,6 +398,28 @@ fn in_use(versions: &[ExplanationVersion]) -> Option<&ExplanationVersion> {
 }
 
 impl Alliance {
+    /// The title and body of the text in use for a topic and audience (a published or
+    /// reviewed version, else the shipped default), for pages that quote it to carers.
+    pub(crate) async fn library_text_in_use(
+        &self,
+        topic: &str,
+        audience: Audience,
+    ) -> AppResult<(String, String)> {
+        let versions = self
+            .store
+            .explanation_versions_of(topic, audience.code())
+            .await?;
+        if let Some(v) = in_use(&versions) {
+            return Ok((v.title.clone(), v.body.clone()));
+        }
+        let topic = topics()?
+            .iter()
+            .find(|t| t.code == topic)
+            .ok_or(AppError::NotFound)?;
+        let d = default_text(topic, audience)?;
+        Ok((d.title.clone(), d.body.clone()))
+    }
+
     /// The readability configuration and its version (`None` while never changed).
     pub async fn readability_config(&self) -> AppResult<(ReadabilityConfig, Option<Version>)> {
         match self.store.setting(READABILITY).await? {

@@ -174,6 +174,10 @@ impl Alliance {
                     .await?;
                     return Err(Invalid::field("copy_for", refusal.message()).into());
                 }
+                // Carer-facing outputs wait for an active agreement (policy section 3).
+                if let Err(why) = self.carer_outputs_allowed(child).await? {
+                    return Err(Invalid::field("copy_for", why).into());
+                }
                 let name = if outbound::may_receive(
                     Recipient::Carer(&carer.details),
                     named_item,

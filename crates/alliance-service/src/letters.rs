@@ -140,6 +140,10 @@ impl Alliance {
             .await?;
             return Err(Invalid::field("carer", refusal.message()).into());
         }
+        // Carer-facing outputs wait for an active agreement (policy section 3).
+        if let Err(why) = self.carer_outputs_allowed(child).await? {
+            return Err(Invalid::field("carer", why).into());
+        }
         facts.child_name = child_name_for(&details, &carer);
         let text = letters::compose(kind, &facts).map_err(|m| Invalid::field("kind", m))?;
         self.record(

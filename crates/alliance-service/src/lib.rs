@@ -5,6 +5,7 @@
 //! the web crate and the binary call the use-cases.
 
 pub mod accounts;
+pub mod agreements;
 pub mod app;
 pub mod audit;
 pub mod auth;
@@ -31,6 +32,8 @@ pub use auth::{AccountRequest, Actor, NextStep, SessionState, Via};
 pub use clock::{OsRandom, SystemClock};
 pub use error::{AppError, AppResult};
 pub use store::{
+    AgreementStore, ChildDetailsUpdate, ConsentLinkRecord, StoredAgreement, StoredChecklistItem,
+    StoredConsentEntry,
     AccountStore, AuditBatch, AuditStore, Booked, BookingStore, CalendarStore, ChildListing,
     ChildLookups, ChildSelection, ChildStore, ColumnInventory, Credentials, DatabaseKind,
     DirectoryStore, ExplanationStore, ExplanationVersion, FailureCounts, FeedRecord, FeedStore,

@@ -86,6 +86,7 @@ pub trait Store:
     + SettingsStore
     + FeedStore
     + ExplanationStore
+    + AgreementStore
 {
 }
 
@@ -104,6 +105,7 @@ impl<T> Store for T where
         + SettingsStore
         + FeedStore
         + ExplanationStore
+        + AgreementStore
 {
 }
 
@@ -1234,6 +1236,188 @@ pub trait ExplanationStore: Send + Sync + 'static {
 
     /// Publishes a version (it becomes the text in use); false when it already was.
     async fn publish_explanation_version(
+        &self,
+        id: Uuid,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<bool, StoreError>;
+}
+
+/// A version of a case's therapy agreement as stored. The content is sealed under the
+/// child's clinical key, bound to `agreements.content` and the version's id. Versions are
+/// never edited: a change is a new version; only the status moves (draft, active,
+/// superseded).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredAgreement {
+    pub id: Uuid,
+    pub case_id: CaseId,
+    pub child_id: ChildId,
+    /// From 1, per case.
+    pub number: i64,
+    pub status: alliance_core::agreements::AgreementStatus,
+    pub content: Sealed,
+    /// The regular slot's version when this version was written (`None`: no slot then), so a
+    /// later change of slot shows the agreement needs agreeing again.
+    pub slot_version: Option<i64>,
+    pub created_by: UserId,
+    pub created_at: Timestamp,
+    pub activated_by: Option<UserId>,
+    pub activated_at: Option<Timestamp>,
+    pub superseded_at: Option<Timestamp>,
+}
+
+/// A consent, assent, objection, decision or withdrawal as stored. What was said (the
+/// child's words, the reasoning, what carers may be told, a typed name) is sealed under the
+/// child's clinical key, bound to `consent_entries.detail` and the entry's id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredConsentEntry {
+    pub id: Uuid,
+    pub case_id: CaseId,
+    pub child_id: ChildId,
+    pub kind: alliance_core::consent::EntryKind,
+    pub carer_id: Option<CarerId>,
+    pub agreement_id: Option<Uuid>,
+    pub via: alliance_core::consent::Via,
+    pub given_on: Date,
+    pub detail: Sealed,
+    /// Who recorded it (`None`: a carer, through a consent link).
+    pub recorded_by: Option<UserId>,
+    pub recorded_at: Timestamp,
+}
+
+/// The child's details to write with a consent entry (a young person's own consent records
+/// what their carers may be told), if the child's version is still `expected`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChildDetailsUpdate {
+    pub child: ChildId,
+    pub sealed_details: Sealed,
+    pub expected: Version,
+}
+
+/// An item of the first-session checklist as stored. What the child said back and anything
+/// to revisit are sealed under the child's clinical key (`checklist_items.words`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredChecklistItem {
+    pub id: Uuid,
+    pub case_id: CaseId,
+    pub child_id: ChildId,
+    pub topic: String,
+    pub explained_on: Date,
+    /// Method codes (`spoken`, `handout`, `drawing`, `story`).
+    pub methods: Vec<String>,
+    /// `child`, `parent` or `both`.
+    pub to_whom: String,
+    pub library_version: Option<Uuid>,
+    /// The age band the child was in when it was explained (its code).
+    pub band: String,
+    /// Whether anything is to be revisited (the note itself is sealed).
+    pub revisit: bool,
+    pub words: Sealed,
+    pub recorded_by: UserId,
+    pub recorded_at: Timestamp,
+}
+
+/// A single-use consent link, stored only as a hash of its token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentLinkRecord {
+    pub id: Uuid,
+    pub token_hash: String,
+    pub case_id: CaseId,
+    pub child_id: ChildId,
+    pub carer_id: CarerId,
+    pub created_by: UserId,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub spent_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl ConsentLinkRecord {
+    pub fn is_usable(&self, now: Timestamp) -> bool {
+        self.spent_at.is_none() && self.revoked_at.is_none() && now < self.expires_at
+    }
+}
+
+/// Therapy agreements, consent and assent, the first-session checklist and consent links.
+#[async_trait]
+pub trait AgreementStore: Send + Sync + 'static {
+    /// Writes a new draft version. A [`StoreError::Conflict`] naming `agreements_case_number`
+    /// when another version took that number first.
+    async fn create_agreement(
+        &self,
+        agreement: &StoredAgreement,
+        audit: &AuditBatch<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// Marks draft `id` of `case` active and supersedes the case's active version, in one
+    /// transaction; false (nothing written) when `id` is not a draft of that case any more.
+    async fn activate_agreement(
+        &self,
+        case: CaseId,
+        id: Uuid,
+        by: UserId,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<bool, StoreError>;
+
+    async fn agreement(&self, id: Uuid) -> Result<Option<StoredAgreement>, StoreError>;
+
+    /// The case's versions, newest first.
+    async fn agreements_of_case(&self, case: CaseId) -> Result<Vec<StoredAgreement>, StoreError>;
+
+    /// Records an entry, and the child's details with it when given (a stale child version is
+    /// a [`StoreError::Conflict`], nothing written).
+    async fn record_consent(
+        &self,
+        entry: &StoredConsentEntry,
+        child: Option<&ChildDetailsUpdate>,
+        audit: &AuditBatch<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// The case's entries, oldest first.
+    async fn consent_entries(&self, case: CaseId) -> Result<Vec<StoredConsentEntry>, StoreError>;
+
+    async fn record_checklist_item(
+        &self,
+        item: &StoredChecklistItem,
+        audit: &AuditBatch<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// The child's checklist items over all their cases, newest explanation first.
+    async fn checklist_of_child(
+        &self,
+        child: ChildId,
+    ) -> Result<Vec<StoredChecklistItem>, StoreError>;
+
+    async fn create_consent_link(
+        &self,
+        link: &ConsentLinkRecord,
+        audit: &AuditBatch<'_>,
+    ) -> Result<(), StoreError>;
+
+    async fn consent_link_by_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<ConsentLinkRecord>, StoreError>;
+
+    /// The case's links, newest first.
+    async fn consent_links_of_case(
+        &self,
+        case: CaseId,
+    ) -> Result<Vec<ConsentLinkRecord>, StoreError>;
+
+    /// Spends link `id` and records its entry, in one transaction: only while the link is
+    /// unspent, unrevoked and unexpired at `now`; false (nothing written) otherwise.
+    async fn use_consent_link(
+        &self,
+        id: Uuid,
+        entry: &StoredConsentEntry,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<bool, StoreError>;
+
+    /// Withdraws an unspent link; false when it was spent or revoked already.
+    async fn revoke_consent_link(
         &self,
         id: Uuid,
         now: Timestamp,

@@ -269,6 +269,8 @@ impl Alliance {
         };
         // Prompts worked out from the sessions (breaks, endings) join what is due.
         self.schedule_frame_prompts(&origin).await?;
+        // The first-session checklist at a new case, and explanations again in a new band.
+        self.schedule_checklist_prompts(&origin).await?;
         // Raise what fell due (including whatever fell due while nothing was running).
         loop {
             let now = self.clock.now();
