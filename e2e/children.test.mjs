@@ -196,6 +196,27 @@ test('the lead sets the regular time and sees the term\'s sessions without the h
   await page.getByText(/half-term from .* before it/).first().waitFor();
   await check(page, 'case-sessions-booked');
 
+  // Letters go to parents and carers once the therapy agreement is active: the mother's
+  // consent and Millie's assent first.
+  const sessionsUrl = page.url();
+  await page.getByText('The therapy agreement is not active yet').first().waitFor();
+  await page.getByRole('link', { name: /^Agreement and consent for case C\d+$/ }).click();
+  await page.getByLabel('What confidentiality means for this child, in words they understand')
+    .fill('What you say here stays here, unless someone is hurting you.');
+  await page.getByRole('button', { name: 'Save as a draft' }).click();
+  await page.getByText('The new version is saved as a draft.').waitFor();
+  await page.getByLabel('What is recorded').selectOption('parental-consent');
+  await page.getByLabel('The parent or carer (for their consent or objection)').selectOption({ label: 'Jo Testfield (Mother)' });
+  await page.getByRole('button', { name: 'Record', exact: true }).click();
+  await page.getByText('Recorded.').waitFor();
+  await page.getByLabel('What is recorded').selectOption('assent');
+  await page.getByRole('button', { name: 'Record', exact: true }).click();
+  await page.getByText('Recorded.').waitFor();
+  await page.getByRole('button', { name: 'Mark version 1 active' }).click();
+  await page.getByText('The agreement is active.').waitFor();
+  await page.goto(sessionsUrl);
+  assert.equal(await page.getByText('The therapy agreement is not active yet').count(), 0, 'no warning once it is active');
+
   // Letters: the mother may have them; the father, under a court order, may not.
   await page.getByRole('link', { name: 'Letters to parents and carers about these sessions' }).click();
   await page.getByRole('heading', { name: /^Letters for case C\d+$/ }).waitFor();

@@ -13,7 +13,10 @@ pub const CORE_RULES: [(&str, &str); 3] = [
         "not-hurting-yourself",
         "I won't hurt myself in here, and you'll help me keep safe.",
     ),
-    ("not-hurting-the-therapist", "I won't hurt you, and you won't hurt me."),
+    (
+        "not-hurting-the-therapist",
+        "I won't hurt you, and you won't hurt me.",
+    ),
     (
         "not-damaging-the-room",
         "We look after the room and the things in it, so they're here next time.",
@@ -104,7 +107,10 @@ impl AgreementContent {
         let mut v = Validator::new();
         let core_inputs = [
             ("not_hurting_yourself", &input.not_hurting_yourself),
-            ("not_hurting_the_therapist", &input.not_hurting_the_therapist),
+            (
+                "not_hurting_the_therapist",
+                &input.not_hurting_the_therapist,
+            ),
             ("not_damaging_the_room", &input.not_damaging_the_room),
         ];
         let mut rules = Vec::new();

@@ -22,7 +22,12 @@ pub enum Method {
 }
 
 impl Method {
-    pub const ALL: [Method; 4] = [Method::Spoken, Method::Handout, Method::Drawing, Method::Story];
+    pub const ALL: [Method; 4] = [
+        Method::Spoken,
+        Method::Handout,
+        Method::Drawing,
+        Method::Story,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -150,7 +155,10 @@ impl ChecklistItem {
             }
         }
         if methods.is_empty() && input.methods.iter().all(|m| m.trim().is_empty()) {
-            v.check::<()>("methods", Err("Choose at least one way it was explained".to_owned()));
+            v.check::<()>(
+                "methods",
+                Err("Choose at least one way it was explained".to_owned()),
+            );
         }
         let to_whom = v.check("to_whom", ExplainedTo::parse(&input.to_whom));
         let library_version = v.check(
@@ -166,7 +174,14 @@ impl ChecklistItem {
         let child_said = v.check("child_said", parse_optional_text(&input.child_said, 2000));
         let revisit = v.check("revisit", parse_optional_text(&input.revisit, 1000));
         v.finish()?;
-        match (topic, explained_on, to_whom, library_version, child_said, revisit) {
+        match (
+            topic,
+            explained_on,
+            to_whom,
+            library_version,
+            child_said,
+            revisit,
+        ) {
             (
                 Some(topic),
                 Some(explained_on),
@@ -240,7 +255,13 @@ mod tests {
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
-            vec!["topic", "explained_on", "methods", "to_whom", "library_version"]
+            vec![
+                "topic",
+                "explained_on",
+                "methods",
+                "to_whom",
+                "library_version"
+            ]
         );
     }
 

@@ -98,6 +98,38 @@ impl ConsentRules {
     }
 }
 
+/// The figures a service may change in its nation's rules (the ones marked unconfirmed in
+/// the sources stay configurable); the names and sources stay the shipped ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentOverrides {
+    pub presumed_capable_from: i16,
+    pub reasoning_min_chars: usize,
+    pub objection_pauses_start: bool,
+}
+
+impl ConsentRules {
+    /// These rules with a service's figures, checked.
+    pub fn with_overrides(&self, overrides: &ConsentOverrides) -> Result<Self, String> {
+        let rules = Self {
+            presumed_capable_from: overrides.presumed_capable_from,
+            reasoning_min_chars: overrides.reasoning_min_chars,
+            objection_pauses_start: overrides.objection_pauses_start,
+            ..self.clone()
+        };
+        rules.check()?;
+        Ok(rules)
+    }
+
+    pub fn overrides(&self) -> ConsentOverrides {
+        ConsentOverrides {
+            presumed_capable_from: self.presumed_capable_from,
+            reasoning_min_chars: self.reasoning_min_chars,
+            objection_pauses_start: self.objection_pauses_start,
+        }
+    }
+}
+
 /// A consent link's token starts with this (secret scanners recognise it).
 pub const LINK_PREFIX: &str = "ac_";
 
@@ -114,8 +146,11 @@ pub fn new_link_token(random: [u8; 32]) -> String {
 /// anything else).
 pub fn link_token(text: &str) -> Option<&str> {
     let digits = text.strip_prefix(LINK_PREFIX)?;
-    (digits.len() == 64 && digits.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
-        .then_some(text)
+    (digits.len() == 64
+        && digits
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+    .then_some(text)
 }
 
 /// What an entry records.
@@ -326,7 +361,9 @@ impl Basis {
                 "A person with parental responsibility consents; the child's assent is recorded"
             }
             Basis::CompetentChild => "The child consents for themselves (judged competent)",
-            Basis::PresumedCapable => "The young person consents for themselves (capacity presumed)",
+            Basis::PresumedCapable => {
+                "The young person consents for themselves (capacity presumed)"
+            }
         }
     }
 }
@@ -483,7 +520,11 @@ pub fn assess(
         let mut consenting = false;
         let mut objecting: Option<&Entry> = None;
         let mut holders: Vec<CarerId> = Vec::new();
-        for carer in ordered.iter().filter(|e| e.kind.needs_carer()).filter_map(|e| e.carer) {
+        for carer in ordered
+            .iter()
+            .filter(|e| e.kind.needs_carer())
+            .filter_map(|e| e.carer)
+        {
             if !holders.contains(&carer) {
                 holders.push(carer);
             }
@@ -496,13 +537,16 @@ pub fn assess(
                 .iter()
                 .rev()
                 .find(|e| e.kind.needs_carer() && e.carer == Some(holder));
-            match word.map(|e| e.kind) {
-                Some(EntryKind::ParentalConsent) => consenting = true,
-                Some(EntryKind::ParentalObjection) => {
-                    if objecting.is_none_or(|o| word.is_some_and(|w| w.recorded_at > o.recorded_at))
-                    {
-                        objecting = word.copied();
-                    }
+            let Some(word) = word.copied() else {
+                continue;
+            };
+            match word.kind {
+                EntryKind::ParentalConsent => consenting = true,
+                // The latest holder's objection is the one the lead decides on.
+                EntryKind::ParentalObjection
+                    if objecting.is_none_or(|o| word.recorded_at > o.recorded_at) =>
+                {
+                    objecting = Some(word);
                 }
                 _ => {}
             }
@@ -614,11 +658,14 @@ pub fn check_entry(
             Some(_) => {}
         }
     } else if carer.is_some() {
-        return Err(("carer", "Name a carer only for their consent or objection".to_owned()));
+        return Err((
+            "carer",
+            "Name a carer only for their consent or objection".to_owned(),
+        ));
     }
     if kind.needs_reasoning() && reasoning.trim().chars().count() < rules.reasoning_min_chars {
         return Err((
-            "detail",
+            "reasoning",
             format!(
                 "Write the reasoning (at least {} characters)",
                 rules.reasoning_min_chars
@@ -821,7 +868,11 @@ mod tests {
                 .add(EntryKind::Assent, None)
                 .assess(age);
             assert_eq!(parent.basis, Basis::PresumedCapable);
-            assert_eq!(parent.status, Status::Incomplete, "a parent cannot consent for them");
+            assert_eq!(
+                parent.status,
+                Status::Incomplete,
+                "a parent cannot consent for them"
+            );
             let own = Log::new()
                 .add(EntryKind::OwnConsent, None)
                 .add(EntryKind::Assent, None)
@@ -836,8 +887,14 @@ mod tests {
             assert!(lacking.may_activate());
             assert_eq!(lacking.basis, Basis::ParentalResponsibility);
             assert!(
-                check_entry(&rules(), age, EntryKind::JudgedCompetent, None, "x".repeat(30).as_str())
-                    .is_err()
+                check_entry(
+                    &rules(),
+                    age,
+                    EntryKind::JudgedCompetent,
+                    None,
+                    "x".repeat(30).as_str()
+                )
+                .is_err()
             );
         }
     }
@@ -922,6 +979,33 @@ mod tests {
             &topics,
         );
         assert_eq!(next.missing, vec!["The child's assent to this agreement"]);
+    }
+
+    #[test]
+    fn a_service_may_change_the_figures_within_bounds() {
+        let shipped = rules();
+        let mut figures = shipped.overrides();
+        figures.presumed_capable_from = 18;
+        let changed = shipped
+            .with_overrides(&figures)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(changed.presumed_capable_from, 18);
+        assert_eq!(changed.sources, shipped.sources);
+        let seventeen = Log::new()
+            .add(EntryKind::OwnConsent, None)
+            .add(EntryKind::Assent, None);
+        let topics = |_: Uuid| BTreeSet::new();
+        let under = assess(
+            &changed,
+            17,
+            &seventeen.0,
+            &carers(),
+            Some(AGREEMENT),
+            &topics,
+        );
+        assert_eq!(under.basis, Basis::ParentalResponsibility);
+        figures.presumed_capable_from = 9;
+        assert!(shipped.with_overrides(&figures).is_err());
     }
 
     #[test]

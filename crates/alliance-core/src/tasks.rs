@@ -232,9 +232,9 @@ impl Rule {
             Rule::FirstSessionChecklist => {
                 format!("Go through the first-session checklist for case {reference}")
             }
-            Rule::RevisitExplanations => format!(
-                "Explain again in words for their age: the child of case {reference}"
-            ),
+            Rule::RevisitExplanations => {
+                format!("Explain again in words for their age: the child of case {reference}")
+            }
             Rule::DecideOnObjection => format!(
                 "Decide on an objection to the work of case {reference}: the start is paused"
             ),

@@ -33,6 +33,9 @@ const LETTER_TEMPLATE: &str = include_str!("../templates/letter.typ");
 /// The handout template (A4; large for the younger bands).
 const HANDOUT_TEMPLATE: &str = include_str!("../templates/handout.typ");
 
+/// The therapy agreement template (A4, roomy).
+const AGREEMENT_TEMPLATE: &str = include_str!("../templates/agreement.typ");
+
 /// How many compilations typst's memoisation cache keeps entries for. Small:
 /// it bounds a long-running server's memory while still letting repeated
 /// renders of one template reuse work.
@@ -131,6 +134,85 @@ pub fn render_handouts(
             .collect::<Vec<_>>(),
     });
     render(HANDOUT_TEMPLATE, &view, title)
+}
+
+/// A therapy agreement, the child's copy or a carer's. All fields are plain text.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Agreement {
+    /// The service's name, printed small at the top.
+    pub service_name: String,
+    /// The heading, e.g. "Our agreement". Also the PDF's title (which names no one).
+    pub title: String,
+    /// Who the copy is for, e.g. "For Millie" (empty when it names no one).
+    pub for_name: String,
+    /// E.g. "Version 2, agreed 02/11/2026".
+    pub status_line: String,
+    /// The ground rules in the child's words, in order (printed numbered).
+    pub rules: Vec<String>,
+    /// When and where the sessions are.
+    pub time_and_place: String,
+    /// What confidentiality means for this child; each line is a paragraph.
+    pub confidentiality: String,
+    /// Printed on every page (e.g. "Printed 02/11/2026").
+    pub footer: String,
+}
+
+/// Render a therapy agreement to the bytes of a PDF/UA-1 file.
+pub fn render_agreement(agreement: &Agreement) -> Result<Vec<u8>, PdfError> {
+    let view = AgreementView::new(agreement);
+    let title = match agreement.title.trim() {
+        "" => "Agreement",
+        title => title,
+    };
+    let data = serde_json::to_value(&view).map_err(|_| PdfError::Data)?;
+    render(AGREEMENT_TEMPLATE, &data, title)
+}
+
+/// The agreement as the template sees it: every string printable and breakable, empty rules
+/// dropped, confidentiality one paragraph per line.
+#[derive(Serialize)]
+struct AgreementView {
+    service_name: String,
+    title: String,
+    for_name: String,
+    status_line: String,
+    rules_heading: &'static str,
+    rules: Vec<String>,
+    time_and_place_heading: &'static str,
+    time_and_place: String,
+    confidentiality_heading: &'static str,
+    confidentiality: Vec<String>,
+    footer: String,
+}
+
+impl AgreementView {
+    fn new(agreement: &Agreement) -> Self {
+        let text = |s: &str| sanitize::breakable(&sanitize::printable(s.trim()));
+        let non_empty = |s: &String| !s.trim().is_empty();
+        Self {
+            service_name: text(&agreement.service_name),
+            title: text(&agreement.title),
+            for_name: text(&agreement.for_name),
+            status_line: text(&agreement.status_line),
+            rules_heading: "Our rules",
+            rules: agreement
+                .rules
+                .iter()
+                .map(|r| text(r))
+                .filter(non_empty)
+                .collect(),
+            time_and_place_heading: "When and where we meet",
+            time_and_place: text(&agreement.time_and_place),
+            confidentiality_heading: "What stays private, and when it cannot",
+            confidentiality: agreement
+                .confidentiality
+                .lines()
+                .map(text)
+                .filter(non_empty)
+                .collect(),
+            footer: text(&agreement.footer),
+        }
+    }
 }
 
 /// Why a PDF could not be made.

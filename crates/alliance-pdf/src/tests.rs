@@ -519,3 +519,79 @@ fn handouts_render_each_on_its_own_page_with_every_field() {
         }
     }
 }
+
+fn typical_agreement() -> Agreement {
+    Agreement {
+        service_name: "Riverside Children's Therapy Service".into(),
+        title: "Our agreement".into(),
+        for_name: "For Millie".into(),
+        status_line: "Version 2, agreed 02/11/2026".into(),
+        rules: vec![
+            "No hurting me (Millie)".into(),
+            "I won't hurt you, and you won't hurt me.".into(),
+            "We look after the room and the things in it.".into(),
+            "Shoes off on the rug #panic(\"x\")".into(),
+            "  ".into(),
+        ],
+        time_and_place: "Every Tuesday, 10:00 to 10:50, in the Blue Room at Oakfield Primary, in term time"
+            .into(),
+        confidentiality: "What you say here stays here.\n\nIf someone is hurting you, I have to tell someone whose job is to keep you safe."
+            .into(),
+        footer: "Printed 02/11/2026".into(),
+    }
+}
+
+#[test]
+fn agreements_render_as_tagged_pdf_ua_with_the_rules_and_confidentiality() {
+    let agreement = typical_agreement();
+    let bytes = match render_agreement(&agreement) {
+        Ok(bytes) => bytes,
+        Err(e) => panic!("{e}"),
+    };
+    assert_is_pdf(&bytes);
+    assert!(contains(&bytes, b"/StructTreeRoot"));
+    assert!(contains(&bytes, b"pdfuaid:part"));
+    assert!(contains(&bytes, b"/Lang"));
+
+    let data = match serde_json::to_value(AgreementView::new(&agreement)) {
+        Ok(data) => data,
+        Err(e) => panic!("{e}"),
+    };
+    let compiled = match compile(AGREEMENT_TEMPLATE, &data, "Our agreement") {
+        Ok(c) => c,
+        Err(e) => panic!("{e}"),
+    };
+    assert!(
+        compiled.warnings.is_empty(),
+        "typst warnings: {:?}",
+        compiled.warnings
+    );
+    let text = page_texts(&compiled.document).concat();
+    for expected in [
+        "Riverside Children's Therapy Service",
+        "Our agreement",
+        "For Millie",
+        "Version 2, agreed 02/11/2026",
+        "Our rules",
+        "No hurting me (Millie)",
+        "I won't hurt you, and you won't hurt me.",
+        "We look after the room and the things in it.",
+        "Shoes off on the rug #panic(\"x\")",
+        "When and where we meet",
+        "Every Tuesday, 10:00 to 10:50, in the Blue Room",
+        "What you say here stays here.",
+        "If someone is hurting you, I have to tell someone whose job is to keep you safe.",
+        "Printed 02/11/2026",
+    ] {
+        assert!(
+            text.contains(&squash(expected)),
+            "{expected:?} missing from {text:?}"
+        );
+    }
+    // The rules in order, the blank one dropped, numbered 1 to 4.
+    let first = text.find(&squash("No hurting me")).unwrap_or(usize::MAX);
+    let last = text.find(&squash("Shoes off")).unwrap_or(0);
+    assert!(first < last, "the rules keep their order");
+    assert!(text.contains("4."), "the rules are numbered");
+    assert!(!text.contains("5."), "a blank rule is not printed");
+}

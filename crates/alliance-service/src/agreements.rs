@@ -167,6 +167,8 @@ pub struct CaseAgreement {
     pub may_decide: bool,
     /// The parent-worker and the service lead read consent but not the checklist.
     pub may_read_checklist: bool,
+    /// Whether the reader may print the agreement (they read it and see the child's name).
+    pub may_print: bool,
 }
 
 impl CaseAgreement {
@@ -245,6 +247,9 @@ pub struct ConsentLinkPage {
     pub explanations: Vec<(String, Vec<String>)>,
 }
 
+/// The settings document that holds the service's consent figures.
+const CONSENT_RULES: &str = "consent-rules";
+
 fn clinical_owner(child: ChildId) -> KeyOwner {
     KeyOwner::Child {
         child: child.to_string(),
@@ -265,7 +270,10 @@ fn seal_error(e: impl std::fmt::Display) -> AppError {
 /// What a reader may do with a case's agreement, consent and checklist.
 #[derive(Debug, Clone, Copy)]
 struct Reach {
+    /// The case's consent (the service lead reads it to decide after an objection).
     agreement: bool,
+    /// The agreement's content and what was said with each entry (the clinical record).
+    clinical: bool,
     checklist: bool,
     write: bool,
     decide: bool,
@@ -279,6 +287,7 @@ fn reach(actor: &Actor, standing: &Standing, is_newest: bool) -> Reach {
     let lead = actor.user.has_role(Role::ServiceLead) && cases.may_read();
     Reach {
         agreement: clinical.may_read() || parent_worker || lead,
+        clinical: clinical.may_read() || parent_worker,
         checklist: clinical.may_read(),
         write: clinical.may_write() && actor.may_write(),
         decide: lead && actor.may_write() && is_newest,
@@ -302,15 +311,83 @@ fn case_subject(child: ChildId, case: CaseId) -> Subject {
 }
 
 impl Alliance {
-    /// The consent rules of the service's nation.
+    /// The consent rules of the service's nation, with the service's figures where it has
+    /// changed them.
     pub async fn consent_rules(&self) -> AppResult<ConsentRules> {
+        Ok(self.consent_rules_and_version().await?.0)
+    }
+
+    /// The rules and the version of the service's figures (`None` while the shipped ones
+    /// stand).
+    pub async fn consent_rules_and_version(
+        &self,
+    ) -> AppResult<(ConsentRules, Option<alliance_core::Version>)> {
         let nation = self
             .store
             .service_profile()
             .await?
             .map(|p| p.nation)
             .unwrap_or(alliance_core::Nation::England);
-        ConsentRules::for_nation(nation).map_err(|e| AppError::Store(StoreError::Other(e)))
+        let shipped =
+            ConsentRules::for_nation(nation).map_err(|e| AppError::Store(StoreError::Other(e)))?;
+        match self.store.setting(CONSENT_RULES).await? {
+            None => Ok((shipped, None)),
+            Some((document, version)) => {
+                let figures: consent::ConsentOverrides =
+                    serde_json::from_str(&document).map_err(|_| {
+                        AppError::Store(StoreError::Other(
+                            "the stored consent figures are not valid".to_owned(),
+                        ))
+                    })?;
+                let rules = shipped
+                    .with_overrides(&figures)
+                    .map_err(|e| AppError::Store(StoreError::Other(e)))?;
+                Ok((rules, Some(version)))
+            }
+        }
+    }
+
+    /// Changes the service's figures in its nation's consent rules (administrators).
+    pub async fn set_consent_figures(
+        &self,
+        actor: &Actor,
+        figures: &consent::ConsentOverrides,
+        expected: Option<alliance_core::Version>,
+    ) -> AppResult<ConsentRules> {
+        self.require(
+            actor,
+            alliance_core::policy::Action::ManageService,
+            "update consent rules",
+            "service",
+            None,
+        )
+        .await?;
+        let (current, _) = self.consent_rules_and_version().await?;
+        let rules = current
+            .with_overrides(figures)
+            .map_err(|m| Invalid::field("presumed_capable_from", m))?;
+        let document = serde_json::to_string(figures).map_err(json_error)?;
+        let audit = self.audit_batch(
+            &actor.origin,
+            vec![
+                Event::new(
+                    audit::Action::ServiceUpdated,
+                    Some(actor.user.id.to_string()),
+                    "service",
+                    Some("1".to_owned()),
+                )
+                .detail(CONSENT_RULES),
+            ],
+        );
+        match self
+            .store
+            .put_setting(CONSENT_RULES, &document, expected, self.clock.now(), &audit)
+            .await
+        {
+            Ok(_) => Ok(rules),
+            Err(StoreError::Stale { current }) => Err(AppError::Stale(current)),
+            Err(other) => Err(other.into()),
+        }
     }
 
     /// Passes the child's gate for a case and works out what the reader may do with its
@@ -609,19 +686,44 @@ impl Alliance {
             });
         }
         let assessed = Self::assessed_version(&stored_versions);
-        let assessment =
-            self.assess_with(&rules, &details, &entries, &carers, &opened, assessed);
+        let assessment = self.assess_with(&rules, &details, &entries, &carers, &opened, assessed);
+        // A pseudonymised reader sees a carer's relationship, never their name.
         let carer_label = |id: CarerId| {
             carers
                 .iter()
                 .find(|c| c.id == id)
-                .map(|c| format!("{} ({})", c.details.name, c.details.relationship))
+                .map(|c| {
+                    if reach.names {
+                        format!("{} ({})", c.details.name, c.details.relationship)
+                    } else {
+                        c.details.relationship.clone()
+                    }
+                })
                 .unwrap_or_else(|| "A former carer".to_owned())
         };
+        // The service lead reads consent to decide on an objection, not the clinical record:
+        // what was said is shown only with an objection and the decisions on it.
+        let shows_detail = |kind: EntryKind| {
+            reach.clinical
+                || matches!(
+                    kind,
+                    EntryKind::ParentalObjection
+                        | EntryKind::LeadProceeds
+                        | EntryKind::LeadDoesNotProceed
+                        | EntryKind::CourtOrder
+                )
+        };
+        if !reach.clinical {
+            versions.clear();
+        }
         let entry_views = entries
             .iter()
             .map(|e| ConsentRecordView {
-                detail: opened.get(&e.id).cloned().unwrap_or_default(),
+                detail: if shows_detail(e.kind) {
+                    opened.get(&e.id).cloned().unwrap_or_default()
+                } else {
+                    ConsentDetail::default()
+                },
                 carer: e.carer_id.map(carer_label),
                 recorded_by: e.recorded_by.and_then(|u| names.get(&u).cloned()),
                 entry: e.clone(),
@@ -652,7 +754,7 @@ impl Alliance {
             .filter(|c| c.active)
             .map(|c| CarerChoice {
                 id: c.id,
-                label: format!("{} ({})", c.details.name, c.details.relationship),
+                label: carer_label(c.id),
                 parental_responsibility: c.details.parental_responsibility.is_some(),
                 link_refused: outbound::may_receive(
                     Recipient::Carer(&c.details),
@@ -663,7 +765,7 @@ impl Alliance {
                 .map(|r| r.message()),
             })
             .collect();
-        let editor = match versions.first() {
+        let editor = match versions.first().filter(|_| reach.write) {
             Some(v) => AgreementInput::from_content(&v.content),
             None => AgreementInput::starting_point(""),
         };
@@ -699,6 +801,7 @@ impl Alliance {
             may_write: reach.write,
             may_decide: reach.decide,
             may_read_checklist: reach.checklist,
+            may_print: reach.names && reach.clinical,
         })
     }
 
@@ -712,7 +815,6 @@ impl Alliance {
         let stored_case = self
             .require_agreement_write(actor, case, "draft agreement")
             .await?;
-        let child = stored_case.case.child_id;
         let (time_and_place, slot_version) = self.time_and_place(case).await?;
         let shown = if time_and_place.is_empty() {
             "To be agreed: no regular time and place yet".to_owned()
@@ -720,6 +822,31 @@ impl Alliance {
             time_and_place
         };
         let content = AgreementContent::parse(input, &shown)?;
+        // Two drafts written at once both read the same newest number; the loser tries the
+        // next one (the database's `agreements_case_number` decides).
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match self
+                .write_draft(actor, &stored_case, &content, slot_version)
+                .await
+            {
+                Err(AppError::Store(StoreError::Conflict(name)))
+                    if name == "agreements_case_number" && attempts < 3 => {}
+                other => return other,
+            }
+        }
+    }
+
+    async fn write_draft(
+        &self,
+        actor: &Actor,
+        stored_case: &StoredCase,
+        content: &AgreementContent,
+        slot_version: Option<i64>,
+    ) -> AppResult<StoredAgreement> {
+        let case = stored_case.case.id;
+        let child = stored_case.case.child_id;
         let number = self
             .store
             .agreements_of_case(case)
@@ -784,8 +911,14 @@ impl Alliance {
         }
         let rules = self.consent_rules().await?;
         let (entries, carers, details, opened) = self.consent_facts(case, child).await?;
-        let assessment =
-            self.assess_with(&rules, &details, &entries, &carers, &opened, Some(agreement));
+        let assessment = self.assess_with(
+            &rules,
+            &details,
+            &entries,
+            &carers,
+            &opened,
+            Some(agreement),
+        );
         if !assessment.may_activate() {
             let mut why: Vec<String> = assessment.reason.iter().cloned().collect();
             why.extend(assessment.missing.iter().cloned());
@@ -812,9 +945,10 @@ impl Alliance {
             .activate_agreement(case, agreement, actor.user.id, self.clock.now(), &batch)
             .await?
         {
-            return Err(AppError::Store(StoreError::Conflict(
-                "agreements_status".to_owned(),
-            )));
+            return Err(AppError::Conflict(
+                "This version was marked active or replaced by someone else: reload the page"
+                    .to_owned(),
+            ));
         }
         Ok(())
     }
@@ -876,13 +1010,18 @@ impl Alliance {
             }
             d
         };
-        let words = parse_optional_text(&input.words, 2000).map_err(|m| Invalid::field("words", m))?;
+        let words =
+            parse_optional_text(&input.words, 2000).map_err(|m| Invalid::field("words", m))?;
         let reasoning = parse_optional_text(&input.reasoning, 4000)
             .map_err(|m| Invalid::field("reasoning", m))?;
         let reference = parse_optional_line(&input.reference, 200)
             .map_err(|m| Invalid::field("reference", m))?;
         let mut topics = Vec::new();
-        for raw in input.carers_may_be_told.iter().filter(|t| !t.trim().is_empty()) {
+        for raw in input
+            .carers_may_be_told
+            .iter()
+            .filter(|t| !t.trim().is_empty())
+        {
             let topic =
                 CarerTopic::parse(raw).map_err(|m| Invalid::field("carers_may_be_told", m))?;
             if !topics.contains(&topic) {
@@ -899,7 +1038,10 @@ impl Alliance {
         let agreement = if kind.about_agreement() {
             let versions = self.store.agreements_of_case(case).await?;
             Some(Self::assessed_version(&versions).ok_or_else(|| {
-                Invalid::field("kind", "Write the agreement before recording the child's answer")
+                Invalid::field(
+                    "kind",
+                    "Write the agreement before recording the child's answer",
+                )
             })?)
         } else {
             None
@@ -1161,7 +1303,11 @@ impl Alliance {
             .map(|p| p.name.as_str().to_owned())
             .unwrap_or_default();
         let mut explanations = Vec::new();
-        for topic in ["what-therapy-is", "confidentiality", LIMITS_OF_CONFIDENTIALITY] {
+        for topic in [
+            "what-therapy-is",
+            "confidentiality",
+            LIMITS_OF_CONFIDENTIALITY,
+        ] {
             if let Ok(text) = self
                 .library_text_in_use(topic, Audience::ParentsAndCarers)
                 .await
@@ -1195,19 +1341,15 @@ impl Alliance {
             "consent" => EntryKind::ParentalConsent,
             "object" => EntryKind::ParentalObjection,
             _ => {
-                return Err(Invalid::field(
-                    "decision",
-                    "Choose whether you agree to the therapy",
-                )
-                .into());
+                return Err(
+                    Invalid::field("decision", "Choose whether you agree to the therapy").into(),
+                );
             }
         };
-        let signed_name =
-            parse_line(&answer.signed_name, 2, 120).map_err(|_| {
-                Invalid::field("signed_name", "Type your full name to sign")
-            })?;
-        let comment = parse_optional_text(&answer.comment, 2000)
-            .map_err(|m| Invalid::field("comment", m))?;
+        let signed_name = parse_line(&answer.signed_name, 2, 120)
+            .map_err(|_| Invalid::field("signed_name", "Type your full name to sign"))?;
+        let comment =
+            parse_optional_text(&answer.comment, 2000).map_err(|m| Invalid::field("comment", m))?;
         let stored_case = self
             .store
             .case(link.case_id)
@@ -1265,7 +1407,11 @@ impl Alliance {
         if kind == EntryKind::ParentalObjection && rules.objection_pauses_start {
             batch.follow_ups = vec![self.objection_task(&stored_case, id)];
         }
-        if self.store.use_consent_link(link.id, &entry, now, &batch).await? {
+        if self
+            .store
+            .use_consent_link(link.id, &entry, now, &batch)
+            .await?
+        {
             Ok(())
         } else {
             Err(AppError::NotFound)
@@ -1285,9 +1431,11 @@ impl Alliance {
             .agreement_gate(actor, case, "print agreement", false)
             .await?;
         let child = stored_case.case.child_id;
-        if !reach.names {
+        if !(reach.names && reach.clinical) {
+            self.deny(actor, "case", case.to_string(), child, "print agreement")
+                .await?;
             return Err(AppError::Denied(
-                "only those who may see the child's name print their agreement",
+                "only those who may read the agreement and see the child's name print it",
             ));
         }
         let version = self
@@ -1394,7 +1542,10 @@ impl Alliance {
 
     /// Whether carer-facing outputs (letters, handouts, the agreement) may go for this child:
     /// their current case's agreement must be active. The message says what is missing.
-    pub(crate) async fn carer_outputs_allowed(&self, child: ChildId) -> AppResult<Result<(), String>> {
+    pub(crate) async fn carer_outputs_allowed(
+        &self,
+        child: ChildId,
+    ) -> AppResult<Result<(), String>> {
         let Some(case) = self.store.cases_of(child).await?.into_iter().next() else {
             return Ok(Err("The child has no case".to_owned()));
         };
@@ -1411,7 +1562,10 @@ impl Alliance {
             .iter()
             .any(|e| e.kind == EntryKind::Withdrawal);
         Ok(if withdrawn {
-            Err("Consent was withdrawn: nothing more goes to parents and carers about this work".to_owned())
+            Err(
+                "Consent was withdrawn: nothing more goes to parents and carers about this work"
+                    .to_owned(),
+            )
         } else if active {
             Ok(())
         } else {
@@ -1558,7 +1712,7 @@ impl Alliance {
         let item = ChecklistItem::parse(input, &codes, self.today())?;
         if let Some(version) = item.library_version {
             let found = self.store.explanation_version(version).await?;
-            if !found.is_some_and(|v| v.topic == item.topic) {
+            if found.is_none_or(|v| v.topic != item.topic) {
                 return Err(Invalid::field(
                     "library_version",
                     "Choose a version of this topic from the library",
@@ -1623,16 +1777,10 @@ impl Alliance {
         actor: &Actor,
         child: ChildId,
     ) -> AppResult<Option<LastExplained>> {
-        let (standing, newest) = self
-            .get_child_gate(actor, child, "read child")
-            .await?;
-        let Some(newest) = newest else {
-            return Ok(None);
-        };
-        if !reach(actor, &standing, true).checklist {
+        let (standing, newest) = self.get_child_gate(actor, child, "read child").await?;
+        if newest.is_none() || !reach(actor, &standing, true).checklist {
             return Ok(None);
         }
-        let _ = newest;
         let items = self.store.checklist_of_child(child).await?;
         Ok(items
             .into_iter()

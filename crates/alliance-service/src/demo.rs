@@ -619,7 +619,10 @@ async fn book_demo_sessions(
                 .set_regular_slot(actor, *case, None, room, &input, "", None)
                 .await
             {
-                Ok(_) => break,
+                Ok(_) => {
+                    agree_demo_case(alliance, actor, *case, i, today).await?;
+                    break;
+                }
                 // Taken, or no calendar term to follow: try the next time.
                 Err(AppError::Invalid(_)) => continue,
                 Err(other) => return Err(refused("a demo regular time")(other)),
@@ -628,6 +631,97 @@ async fn book_demo_sessions(
         progress.advance(1);
     }
     Ok(())
+}
+
+/// The first session's paperwork as a therapist records it: the limits of confidentiality
+/// explained, an agreement in the child's words, consent from whoever gives it and the
+/// child's assent, then the agreement marked active. Every fifth case is left with its
+/// agreement still a draft awaiting the child's assent, as real caseloads have some.
+async fn agree_demo_case(
+    alliance: &Alliance,
+    actor: &Actor,
+    case: CaseId,
+    index: usize,
+    today: Date,
+) -> Result<(), DemoError> {
+    use crate::agreements::ConsentInput;
+    use alliance_core::agreements::AgreementInput;
+    use alliance_core::checklist::{ChecklistInput, LIMITS_OF_CONFIDENTIALITY};
+    let explained_on = alliance_core::uk::date(days_before(today, 7));
+    alliance
+        .record_checklist_item(
+            actor,
+            case,
+            &ChecklistInput {
+                topic: LIMITS_OF_CONFIDENTIALITY.to_owned(),
+                explained_on: explained_on.clone(),
+                methods: vec!["spoken".to_owned(), "handout".to_owned()],
+                to_whom: "both".to_owned(),
+                library_version: String::new(),
+                child_said: "If someone is hurting me you have to tell someone".to_owned(),
+                revisit: String::new(),
+            },
+        )
+        .await
+        .map_err(refused("a demo checklist item"))?;
+    let mut input = AgreementInput::starting_point(
+        "What I say here stays here, unless someone might get hurt. Then you tell me first who you will tell.",
+    );
+    input.added_rules = "We tidy up together at the end".to_owned();
+    let version = alliance
+        .draft_agreement(actor, case, &input)
+        .await
+        .map_err(refused("a demo agreement"))?;
+    let view = alliance
+        .case_agreement(actor, case)
+        .await
+        .map_err(refused("reading a demo agreement"))?;
+    let consent = |kind: &str, carer: String| ConsentInput {
+        kind: kind.to_owned(),
+        carer,
+        given_on: explained_on.clone(),
+        ..ConsentInput::default()
+    };
+    let own = view.assessment.basis != alliance_core::consent::Basis::ParentalResponsibility;
+    let first = if own {
+        Some(ConsentInput {
+            // What the demo's young people have agreed their carers may be told.
+            carers_may_be_told: vec!["attendance".to_owned()],
+            ..consent("own-consent", String::new())
+        })
+    } else {
+        view.carers
+            .iter()
+            .find(|c| c.parental_responsibility)
+            .map(|c| consent("parental-consent", c.id.to_string()))
+    };
+    let Some(first) = first else {
+        return Ok(());
+    };
+    alliance
+        .record_consent(actor, case, &first)
+        .await
+        .map_err(refused("a demo consent"))?;
+    if index % 5 == 4 {
+        return Ok(());
+    }
+    alliance
+        .record_consent(
+            actor,
+            case,
+            &ConsentInput {
+                words: "OK. I like the sand tray.".to_owned(),
+                ..consent("assent", String::new())
+            },
+        )
+        .await
+        .map_err(refused("a demo assent"))?;
+    match alliance.activate_agreement(actor, case, version.id).await {
+        // A child whose carers cannot consent (none holds parental responsibility) keeps a
+        // draft, as a real one would until the local authority answers.
+        Ok(()) | Err(AppError::Invalid(_)) => Ok(()),
+        Err(other) => Err(refused("a demo agreement made active")(other)),
+    }
 }
 
 fn days_before(date: Date, days: i64) -> Date {

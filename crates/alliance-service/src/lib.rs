@@ -32,14 +32,14 @@ pub use auth::{AccountRequest, Actor, NextStep, SessionState, Via};
 pub use clock::{OsRandom, SystemClock};
 pub use error::{AppError, AppResult};
 pub use store::{
-    AgreementStore, ChildDetailsUpdate, ConsentLinkRecord, StoredAgreement, StoredChecklistItem,
-    StoredConsentEntry,
-    AccountStore, AuditBatch, AuditStore, Booked, BookingStore, CalendarStore, ChildListing,
-    ChildLookups, ChildSelection, ChildStore, ColumnInventory, Credentials, DatabaseKind,
-    DirectoryStore, ExplanationStore, ExplanationVersion, FailureCounts, FeedRecord, FeedStore,
-    ForeignKeyInventory, FrameChange, NewCase, NewExplanationVersion, NewFiring, NewSession,
-    NewTask, NewUser, ReasonUpdate, RegularSlot, ResumeDraft, SchemaInventory, SchemaStatus,
-    ServiceStore, SessionRecord, SessionStore, SettingsStore, Store, StoreError, StoredCalendar,
-    StoredCarer, StoredCase, StoredChild, StoredComment, StoredHoliday, StoredSession, SystemStore,
-    TableInventory, TaskFilter, TaskStore, TeamChange, TokenRecord, TokenStore, UserFilter,
+    AccountStore, AgreementStore, AuditBatch, AuditStore, Booked, BookingStore, CalendarStore,
+    ChildDetailsUpdate, ChildListing, ChildLookups, ChildSelection, ChildStore, ColumnInventory,
+    ConsentLinkRecord, Credentials, DatabaseKind, DirectoryStore, ExplanationStore,
+    ExplanationVersion, FailureCounts, FeedRecord, FeedStore, ForeignKeyInventory, FrameChange,
+    NewCase, NewExplanationVersion, NewFiring, NewSession, NewTask, NewUser, ReasonUpdate,
+    RegularSlot, ResumeDraft, SchemaInventory, SchemaStatus, ServiceStore, SessionRecord,
+    SessionStore, SettingsStore, Store, StoreError, StoredAgreement, StoredCalendar, StoredCarer,
+    StoredCase, StoredChecklistItem, StoredChild, StoredComment, StoredConsentEntry, StoredHoliday,
+    StoredSession, SystemStore, TableInventory, TaskFilter, TaskStore, TeamChange, TokenRecord,
+    TokenStore, UserFilter,
 };

@@ -64,6 +64,10 @@ macro_rules! impl_for_both_engines {
             for<'r> $crate::settings::SettingRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
             for<'r> $crate::feeds::FeedRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
             for<'r> $crate::explanations::ExplanationRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::agreements::AgreementRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::agreements::ConsentEntryRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::agreements::ChecklistRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::agreements::ConsentLinkRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
         {
             $($body)*
         }
@@ -71,6 +75,8 @@ macro_rules! impl_for_both_engines {
 }
 
 mod accounts;
+#[doc(hidden)]
+pub mod agreements; // public only because the bounds of the Store impls name its rows
 mod audit;
 #[doc(hidden)]
 pub mod bookings; // public only because the bounds of the Store impls name its rows

@@ -223,7 +223,10 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
             )
         }
         SessionState::Expired { user_id, .. } => {
-            if unsafe_method && !api && is_form(&parts.headers) {
+            // A carer's answer on a consent link needs no session: it is never kept for
+            // whoever last signed in on this browser.
+            let public = path == "/consent" || path.starts_with("/consent/");
+            if unsafe_method && !api && !public && is_form(&parts.headers) {
                 return keep_expired_form(&state, user_id, &path, body).await;
             }
             (Auth::Anonymous, None)

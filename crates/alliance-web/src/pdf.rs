@@ -1,6 +1,8 @@
-//! PDFs for people: letters rendered by the typst-based `alliance-pdf` crate, off the async
-//! workers, with a file name that says what the document is and never whom it is about.
+//! PDFs for people: letters, handouts and therapy agreements rendered by the typst-based
+//! `alliance-pdf` crate, off the async workers, with a file name that says what the document
+//! is and never whom it is about.
 
+use alliance_service::agreements::AgreementDocument;
 use alliance_service::handouts::HandoutSet;
 use alliance_service::letters::ComposedLetter;
 use alliance_service::{AppError, StoreError};
@@ -89,6 +91,33 @@ pub(crate) async fn handouts_response(set: &HandoutSet) -> Result<Response, AppE
     render_response(
         move || alliance_pdf::render_handouts(&pages, &title, &footer),
         "handouts.pdf",
+    )
+    .await
+}
+
+/// A therapy agreement as a PDF, named by whose copy it is (`agreement-child.pdf`,
+/// `agreement-carer.pdf`), never by name.
+pub(crate) async fn agreement_response(
+    document: &AgreementDocument,
+    copy: &str,
+) -> Result<Response, AppError> {
+    let input = alliance_pdf::Agreement {
+        service_name: document.service_name.clone(),
+        title: document.title.clone(),
+        for_name: if document.for_name.trim().is_empty() {
+            String::new()
+        } else {
+            format!("For {}", document.for_name)
+        },
+        status_line: document.status_line.clone(),
+        rules: document.rules.clone(),
+        time_and_place: document.time_and_place.clone(),
+        confidentiality: document.confidentiality.clone(),
+        footer: document.footer.clone(),
+    };
+    render_response(
+        move || alliance_pdf::render_agreement(&input),
+        &format!("agreement-{copy}.pdf"),
     )
     .await
 }

@@ -4,6 +4,7 @@
 //! answers from the handler's `#[utoipa::path]`: a route cannot be added without being
 //! documented. A test reads this folder's source and fails on any other way of adding one.
 
+mod agreements;
 mod calendars;
 mod children;
 mod directory;
@@ -57,6 +58,11 @@ pub use service::ServiceView;
         (name = "users", description = "Staff accounts: the directory, and changes by administrators"),
         (name = "sites", description = "The service's places: sites (schools, clinics, community \
             bases) and their rooms. Read by everyone signed in, changed by administrators"),
+        (name = "agreements", description = "A case's therapy agreement and its versions, \
+            consent and assent under the consent rules of the service's nation, single-use \
+            consent links for carers, and the first-session checklist. The agreement is the \
+            child's clinical record: the case team reads and writes it, the parent-worker and \
+            the service lead read it, the lead's supervisor reads it pseudonymised"),
         (name = "children", description = "Children, their carers, their cases and case teams, \
             and what may be sent to a carer. Each caller sees only what the access policy \
             allows: a child they may not know about is not found, and a supervisor may see a \
@@ -85,6 +91,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(health::healthz))
         .routes(routes!(openapi_json))
         .routes(routes!(service::get_service, service::update_service))
+        .routes(routes!(
+            service::get_consent_rules,
+            service::update_consent_rules
+        ))
         .routes(routes!(
             library::get_readability,
             library::update_readability
@@ -124,6 +134,17 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(letters::letter_options))
         .routes(routes!(letters::letter))
         .routes(routes!(letters::letter_pdf))
+        .routes(routes!(agreements::get_agreement))
+        .routes(routes!(agreements::draft_version))
+        .routes(routes!(agreements::activate_version))
+        .routes(routes!(agreements::record_consent))
+        .routes(routes!(agreements::create_link))
+        .routes(routes!(agreements::revoke_link))
+        .routes(routes!(agreements::agreement_document))
+        .routes(routes!(
+            agreements::get_checklist,
+            agreements::record_checklist_item
+        ))
         .routes(routes!(timetables::my_week))
         .routes(routes!(timetables::therapist_week))
         .routes(routes!(timetables::room_week))
@@ -223,6 +244,14 @@ mod tests {
             "/api/v1/cases/{id}",
             "/api/v1/cases/{id}/close",
             "/api/v1/cases/{id}/team",
+            "/api/v1/cases/{id}/agreement",
+            "/api/v1/cases/{id}/agreement/versions",
+            "/api/v1/cases/{id}/agreement/versions/{agreement}/activate",
+            "/api/v1/cases/{id}/agreement/versions/{agreement}/document",
+            "/api/v1/cases/{id}/agreement/consent",
+            "/api/v1/cases/{id}/agreement/links",
+            "/api/v1/cases/{id}/agreement/links/{link}/revoke",
+            "/api/v1/cases/{id}/checklist",
         ] {
             assert!(
                 paths.iter().any(|p| *p == expected),

@@ -193,3 +193,112 @@ pub async fn update_frame_policy(
     let (policy, version) = state.alliance.frame_policy().await?;
     Ok(Json(policy_view(policy, version)))
 }
+
+/// The consent rules in use: the service's nation's rule set (policy section 3), with the
+/// figures a service may change.
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
+pub struct ConsentRulesView {
+    /// Which rule set: `england-wales`, `scotland` or `northern-ireland` (read only).
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub name: String,
+    /// From this age capacity is presumed and the young person consents for themselves
+    /// (12 to 18; 16 by default in every nation).
+    pub presumed_capable_from: i16,
+    /// What a judgement of a younger child's competence is called here (read only).
+    #[serde(default)]
+    pub competence_test: String,
+    /// A judgement, a discussion of dissent or a decision needs reasoning this long.
+    pub reasoning_min_chars: usize,
+    /// Whether a known objection from a holder of parental responsibility pauses the start.
+    pub objection_pauses_start: bool,
+    /// Where the rules come from (read only).
+    #[serde(default)]
+    pub sources: Vec<String>,
+    /// The version of the service's figures (none while the shipped ones stand).
+    #[serde(default)]
+    pub version: Option<i64>,
+}
+
+fn consent_view(
+    rules: alliance_core::consent::ConsentRules,
+    version: Option<alliance_core::Version>,
+) -> ConsentRulesView {
+    ConsentRulesView {
+        code: rules.code,
+        name: rules.name,
+        presumed_capable_from: rules.presumed_capable_from,
+        competence_test: rules.competence_test,
+        reasoning_min_chars: rules.reasoning_min_chars,
+        objection_pauses_start: rules.objection_pauses_start,
+        sources: rules
+            .sources
+            .into_iter()
+            .map(|s| format!("{}: {}", s.title, s.url))
+            .collect(),
+        version: version.map(|v| v.get()),
+    }
+}
+
+/// The consent rules in use (anyone signed in may read them).
+#[utoipa::path(
+    get,
+    path = "/api/v1/service/consent-rules",
+    tag = "service",
+    responses((status = 200, description = "The rules", body = ConsentRulesView)),
+    security(("bearer" = []))
+)]
+pub async fn get_consent_rules(
+    State(state): State<AppState>,
+    crate::auth::Signed(_actor): crate::auth::Signed,
+) -> Result<Json<ConsentRulesView>, ApiError> {
+    let (rules, version) = state.alliance.consent_rules_and_version().await?;
+    Ok(Json(consent_view(rules, version)))
+}
+
+/// Changes the service's figures (administrators): the age capacity is presumed from, the
+/// reasoning's length, and whether an objection pauses the start. Send the version you read,
+/// or none while the shipped figures stand; a stale one is refused with 409.
+#[utoipa::path(
+    put,
+    path = "/api/v1/service/consent-rules",
+    tag = "service",
+    request_body = ConsentRulesView,
+    responses(
+        (status = 200, description = "Changed", body = ConsentRulesView),
+        (status = 403, description = "Not an administrator, or a read-only token", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 409, description = "Changed by someone else since it was read", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 422, description = "A figure is out of bounds", body = Problem,
+            content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn update_consent_rules(
+    State(state): State<AppState>,
+    crate::auth::Signed(actor): crate::auth::Signed,
+    crate::extract::ApiJson(body): crate::extract::ApiJson<ConsentRulesView>,
+) -> Result<Json<ConsentRulesView>, ApiError> {
+    let expected = body
+        .version
+        .map(alliance_core::Version::new)
+        .transpose()
+        .map_err(|m| {
+            ApiError::from(
+                Problem::for_status(StatusCode::UNPROCESSABLE_ENTITY).field("version", m),
+            )
+        })?;
+    let figures = alliance_core::consent::ConsentOverrides {
+        presumed_capable_from: body.presumed_capable_from,
+        reasoning_min_chars: body.reasoning_min_chars,
+        objection_pauses_start: body.objection_pauses_start,
+    };
+    state
+        .alliance
+        .set_consent_figures(&actor, &figures, expected)
+        .await?;
+    let (rules, version) = state.alliance.consent_rules_and_version().await?;
+    Ok(Json(consent_view(rules, version)))
+}

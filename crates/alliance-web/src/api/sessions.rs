@@ -105,6 +105,10 @@ pub struct ScheduleView {
     /// The planned ending (the regular time's end date), counted down.
     pub ending: Option<EndingView>,
     pub may_edit: bool,
+    /// In the answer to setting the regular slot: a warning when the case's therapy agreement
+    /// is not active yet (sessions can be booked; check consent before the work starts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
 }
 
 /// The next break in the sessions.
@@ -195,6 +199,7 @@ fn schedule_view(s: CaseSchedule) -> ScheduleView {
             .as_ref()
             .map(|m| [m.attendance.numerator, m.attendance.denominator]),
         may_edit: s.may_edit,
+        warning: None,
     }
 }
 
@@ -311,7 +316,9 @@ pub async fn set_slot(
         )
         .await?;
     let schedule = state.alliance.case_schedule(&actor, id).await?;
-    Ok(Json(schedule_view(schedule)))
+    let mut view = schedule_view(schedule);
+    view.warning = state.alliance.scheduling_warning(id).await?;
+    Ok(Json(view))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -232,6 +232,9 @@ struct ChildPage {
     wishes: Option<String>,
     carers: Vec<CarerCard>,
     cases: Vec<CaseCard>,
+    /// When and how the limits of confidentiality were last explained, for a reader of the
+    /// child's clinical record.
+    confidentiality: Option<String>,
     may_edit: bool,
     may_open_case: bool,
     notice: Option<String>,
@@ -530,6 +533,25 @@ async fn child_view(
             }
         })
         .collect();
+    // `None` both when it was never explained and when the reader may not know: "not
+    // recorded yet" only for a reader of the child's clinical record.
+    let last_explained = state
+        .alliance
+        .confidentiality_last_explained(actor, record.id)
+        .await
+        .map_err(page_error)?;
+    let confidentiality = match last_explained {
+        Some(last) => Some(format!(
+            "{}, {}, to {}",
+            uk::date(last.on),
+            and_list(&last.how),
+            last.to_whom
+        )),
+        None if record.access.clinical.may_read() && !record.cases.is_empty() => {
+            Some("Not recorded yet".to_owned())
+        }
+        None => None,
+    };
     Ok(ChildPage {
         layout: Layout::load(state, "children", auth).await?,
         id: record.id.to_string(),
@@ -541,10 +563,19 @@ async fn child_view(
         wishes,
         carers,
         cases,
+        confidentiality,
         may_edit: record.access.identity >= Access::Write,
         may_open_case: record.access.may_open_case,
         notice: None,
     })
+}
+
+/// "spoken, handout, story" as "spoken, handout and story".
+fn and_list(items: &str) -> String {
+    match items.rsplit_once(", ") {
+        Some((head, last)) => format!("{head} and {last}"),
+        None => items.to_owned(),
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -2,8 +2,10 @@
 
 mod account;
 mod admin;
+mod agreements;
 mod calendars;
 mod children;
+mod consent;
 pub(crate) mod feeds;
 pub(crate) mod handouts;
 mod letters;
@@ -41,6 +43,8 @@ pub fn router() -> Router<AppState> {
         .merge(sessions::router())
         .merge(letters::router())
         .merge(handouts::router())
+        .merge(agreements::router())
+        .merge(consent::router())
         .merge(library::router())
         .merge(feeds::router())
         .merge(timetables::router())
@@ -133,6 +137,11 @@ impl FormData {
 
     pub fn optional(&self, name: &str) -> Option<&str> {
         Some(self.get(name)).filter(|v| !v.trim().is_empty())
+    }
+
+    /// Whether `name` was sent with `value` (a ticked checkbox or radio of a group).
+    pub fn has(&self, name: &str, value: &str) -> bool {
+        self.0.iter().any(|(k, v)| k == name && v == value)
     }
 
     pub fn all(&self, name: &str) -> Vec<String> {

@@ -59,6 +59,8 @@ struct SessionsPage {
     case_id: String,
     number: String,
     child_id: String,
+    /// The agreement is not active yet: sessions may be booked, with a warning.
+    agreement_warning: Option<String>,
     slot: Option<String>,
     slot_version: i64,
     metrics: Option<(String, String)>,
@@ -144,6 +146,11 @@ async fn sessions_view(
         })
         .collect();
     let room_name: HashMap<String, String> = rooms.iter().cloned().collect();
+    let agreement_warning = state
+        .alliance
+        .scheduling_warning(id)
+        .await
+        .map_err(page_error)?;
     let calendars = state
         .alliance
         .list_calendars(actor)
@@ -197,6 +204,7 @@ async fn sessions_view(
         case_id: id.to_string(),
         number,
         child_id: child.to_string(),
+        agreement_warning,
         slot: slot_text,
         slot_version: schedule.slot.as_ref().map_or(0, |s| s.version.get()),
         metrics: schedule

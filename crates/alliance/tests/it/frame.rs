@@ -1,7 +1,8 @@
 //! Breaks and endings prepared for, through the real server on both engines: the outlook on a
 //! case's schedule, the service's policy (administrators only, bounds kept), the scheduler's
 //! prompts raised once each and only for the lead, and letters to carers, refused to a
-//! carer under a restriction and produced (page, JSON and PDF) for one who may have them.
+//! carer under a restriction or before the therapy agreement is active, and produced (page,
+//! JSON and PDF) for one who may have them.
 
 use crate::alliance_binary;
 use crate::children::World;
@@ -26,7 +27,7 @@ fn term_rows(today: Date, monday: Date) -> String {
     )
 }
 
-async fn scheduler(world: &World) -> anyhow::Result<()> {
+pub(crate) async fn scheduler(world: &World) -> anyhow::Result<()> {
     let data = world.service.db.data_path().display().to_string();
     let out = run(
         &alliance_binary(),
@@ -241,6 +242,18 @@ async fn breaks_and_endings_are_prepared_for_and_letters_respect_restrictions() 
             .await?;
         assert_eq!(status, StatusCode::CREATED, "{record}");
         let mother = record["id"].as_str().unwrap_or_default().to_owned();
+        // Letters to carers wait for an active therapy agreement (issue 11).
+        let (status, problem) = world
+            .api(
+                "lead",
+                Method::GET,
+                &format!("{letters}/break/{mother}"),
+                None,
+            )
+            .await?;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert!(problem.to_string().contains("not active"), "{problem}");
+        crate::agreements::make_active(&world).await?;
         let (status, letter) = world
             .api(
                 "lead",

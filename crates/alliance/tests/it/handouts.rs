@@ -76,6 +76,9 @@ async fn a_childs_handouts_print_with_the_right_name_and_only_to_those_who_may_h
             "{text}"
         );
 
+        // Carers' copies wait for an active therapy agreement (issue 11).
+        crate::agreements::make_active(&world).await?;
+
         // A carer under a restriction on the preferred name gets the legal name.
         let (status, carer) = world
             .api(

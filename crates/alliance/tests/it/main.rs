@@ -1,11 +1,14 @@
 //! The integration tests: one binary, run against every engine in `ALLIANCE_TEST_BACKENDS`.
 
 mod accounts;
+mod agreement_store;
+mod agreements;
 mod audit;
 mod calendars;
 mod children;
 mod cli;
 mod feeds;
+mod first_session;
 mod frame;
 mod handouts;
 mod keys;
