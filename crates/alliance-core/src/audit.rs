@@ -123,6 +123,22 @@ pub enum Action {
     ConsentLinkUsed,
     /// A consent link was withdrawn before use.
     ConsentLinkRevoked,
+    /// A session record's draft was saved (by its author).
+    SessionRecordDrafted,
+    /// A session record was signed: locked from now on.
+    SessionRecordSigned,
+    /// A signed session record was amended, with a reason.
+    SessionRecordAmended,
+    /// The lead shared a session record with the parent-worker, or stopped sharing it.
+    SessionRecordShared,
+    /// A private process note was written (read by its author alone).
+    ProcessNoteWritten,
+    /// A contact with a carer or a professional was logged.
+    ContactLogged,
+    /// A contact with a carer the rules would not contact was logged with an explicit override.
+    ContactOverride,
+    /// A supervision was recorded by the supervisor.
+    SupervisionRecorded,
     /// Something was asked for and refused.
     Denied,
     /// The chain was continued from a restored backup.
@@ -130,7 +146,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 72] = [
+    pub const ALL: [Action; 80] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignInThrottled,
@@ -201,6 +217,14 @@ impl Action {
         Action::ConsentLinkOpened,
         Action::ConsentLinkUsed,
         Action::ConsentLinkRevoked,
+        Action::SessionRecordDrafted,
+        Action::SessionRecordSigned,
+        Action::SessionRecordAmended,
+        Action::SessionRecordShared,
+        Action::ProcessNoteWritten,
+        Action::ContactLogged,
+        Action::ContactOverride,
+        Action::SupervisionRecorded,
         Action::Denied,
         Action::RestoreCheckpoint,
     ];
@@ -277,6 +301,14 @@ impl Action {
             Action::ConsentLinkOpened => "consent-link.opened",
             Action::ConsentLinkUsed => "consent-link.used",
             Action::ConsentLinkRevoked => "consent-link.revoked",
+            Action::SessionRecordDrafted => "session-record.drafted",
+            Action::SessionRecordSigned => "session-record.signed",
+            Action::SessionRecordAmended => "session-record.amended",
+            Action::SessionRecordShared => "session-record.shared",
+            Action::ProcessNoteWritten => "process-note.written",
+            Action::ContactLogged => "contact.logged",
+            Action::ContactOverride => "contact.override",
+            Action::SupervisionRecorded => "supervision.recorded",
             Action::Denied => "denied",
             Action::RestoreCheckpoint => "restore.checkpoint",
         }

@@ -112,10 +112,12 @@ pub enum Rule {
     /// A holder of parental responsibility objected: the service lead decides whether the
     /// work starts.
     DecideOnObjection,
+    /// A review meeting with the carers is due (at the service's interval).
+    CarerReview,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 12] = [
+    pub const ALL: [Rule; 13] = [
         Rule::ArrangeFirstSession,
         Rule::JoinedCaseTeam,
         Rule::CaseTransferred,
@@ -128,6 +130,7 @@ impl Rule {
         Rule::FirstSessionChecklist,
         Rule::RevisitExplanations,
         Rule::DecideOnObjection,
+        Rule::CarerReview,
     ];
 
     pub fn code(self) -> &'static str {
@@ -144,6 +147,7 @@ impl Rule {
             Rule::FirstSessionChecklist => "case.first-session-checklist",
             Rule::RevisitExplanations => "case.revisit-explanations",
             Rule::DecideOnObjection => "case.decide-on-objection",
+            Rule::CarerReview => "case.carer-review",
         }
     }
 
@@ -164,7 +168,8 @@ impl Rule {
             | Rule::ReAgree
             | Rule::FirstSessionChecklist
             | Rule::RevisitExplanations
-            | Rule::DecideOnObjection => TaskKind::Task,
+            | Rule::DecideOnObjection
+            | Rule::CarerReview => TaskKind::Task,
             Rule::JoinedCaseTeam | Rule::CaseTransferred | Rule::Overdue => TaskKind::Notice,
         }
     }
@@ -176,7 +181,10 @@ impl Rule {
             // Raised a week before the session it is for.
             Rule::FrameChanged | Rule::PrepareForBreak | Rule::EndingCountdown => Some(5),
             Rule::CloseAtPlannedEnding => Some(10),
-            Rule::ReAgree | Rule::FirstSessionChecklist | Rule::RevisitExplanations => Some(10),
+            Rule::ReAgree
+            | Rule::FirstSessionChecklist
+            | Rule::RevisitExplanations
+            | Rule::CarerReview => Some(10),
             // The work waits on it.
             Rule::DecideOnObjection => Some(5),
             _ => None,
@@ -203,7 +211,8 @@ impl Rule {
             | Rule::ReAgree
             | Rule::FirstSessionChecklist
             | Rule::RevisitExplanations
-            | Rule::DecideOnObjection => &[Step {
+            | Rule::DecideOnObjection
+            | Rule::CarerReview => &[Step {
                 after_working_days: 0,
                 notify: StepRecipient::Owner,
             }],
@@ -234,6 +243,9 @@ impl Rule {
             }
             Rule::RevisitExplanations => {
                 format!("Explain again in words for their age: the child of case {reference}")
+            }
+            Rule::CarerReview => {
+                format!("Arrange a review meeting with the carers of case {reference}")
             }
             Rule::DecideOnObjection => format!(
                 "Decide on an objection to the work of case {reference}: the start is paused"

@@ -13,6 +13,7 @@ pub mod bookings;
 pub mod calendars;
 pub mod children;
 pub mod clock;
+pub mod contact_logs;
 pub mod demo;
 pub mod directory;
 pub mod error;
@@ -23,7 +24,10 @@ pub mod handouts;
 pub mod keys;
 pub mod letters;
 pub mod mail;
+pub mod process_notes;
+pub mod session_records;
 pub mod store;
+pub mod supervision;
 pub mod tasks;
 pub mod timetables;
 
@@ -42,4 +46,8 @@ pub use store::{
     StoredCase, StoredChecklistItem, StoredChild, StoredComment, StoredConsentEntry, StoredHoliday,
     StoredSession, SystemStore, TableInventory, TaskFilter, TaskStore, TeamChange, TokenRecord,
     TokenStore, UserFilter,
+};
+pub use store::{
+    ContactLogStore, ProcessNoteStore, SessionRecordStore, StoredAmendment, StoredContact,
+    StoredProcessNote, StoredSessionRecord, StoredSupervision, SupervisionStore,
 };

@@ -87,6 +87,10 @@ pub trait Store:
     + FeedStore
     + ExplanationStore
     + AgreementStore
+    + SessionRecordStore
+    + ProcessNoteStore
+    + ContactLogStore
+    + SupervisionStore
 {
 }
 
@@ -106,6 +110,10 @@ impl<T> Store for T where
         + FeedStore
         + ExplanationStore
         + AgreementStore
+        + SessionRecordStore
+        + ProcessNoteStore
+        + ContactLogStore
+        + SupervisionStore
 {
 }
 
@@ -1423,4 +1431,199 @@ pub trait AgreementStore: Send + Sync + 'static {
         now: Timestamp,
         audit: &AuditBatch<'_>,
     ) -> Result<bool, StoreError>;
+}
+
+/// A session record as stored. What it says is sealed under the child's clinical key, bound
+/// to `session_records.content` and the record's id; it is sealed afresh at every save.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSessionRecord {
+    pub id: Uuid,
+    /// The session it records (one record per session).
+    pub session_id: BookingId,
+    pub case_id: CaseId,
+    pub child_id: ChildId,
+    /// Who writes and signs it; a draft is theirs alone.
+    pub author: UserId,
+    pub status: alliance_core::session_records::RecordStatus,
+    pub content: Sealed,
+    pub version: Version,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub signed_at: Option<Timestamp>,
+    /// Set while the lead shares it with the case's parent-worker.
+    pub shared_at: Option<Timestamp>,
+    pub shared_by: Option<UserId>,
+}
+
+/// An amendment to a signed record: the new text and the reason, sealed under the child's
+/// clinical key (`session_record_amendments.content`, bound to the amendment's id). The
+/// record's own content stays as it was signed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredAmendment {
+    pub id: Uuid,
+    pub record_id: Uuid,
+    pub content: Sealed,
+    pub author: UserId,
+    pub created_at: Timestamp,
+}
+
+/// Session records: drafts, signing, amendments and sharing with the parent-worker.
+#[async_trait]
+pub trait SessionRecordStore: Send + Sync + 'static {
+    /// Writes a new draft. A [`StoreError::Conflict`] naming `session_records_session` when
+    /// the session has a record already.
+    async fn create_session_record(
+        &self,
+        record: &StoredSessionRecord,
+        audit: &AuditBatch<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// Replaces a draft's content, if it is still a draft at version `expected` (a stale
+    /// version is [`StoreError::Stale`]; a signed record is a [`StoreError::Conflict`] naming
+    /// `session_records_signed`); the version moves on.
+    async fn save_session_record_draft(
+        &self,
+        id: Uuid,
+        content: &Sealed,
+        expected: Version,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<StoredSessionRecord, StoreError>;
+
+    /// Signs a draft with its final content, under the same conditions as a save.
+    async fn sign_session_record(
+        &self,
+        id: Uuid,
+        content: &Sealed,
+        expected: Version,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<StoredSessionRecord, StoreError>;
+
+    /// Adds an amendment to a signed record at version `expected` (the record's version moves
+    /// on); a draft is a [`StoreError::Conflict`] naming `session_records_draft`.
+    async fn amend_session_record(
+        &self,
+        amendment: &StoredAmendment,
+        expected: Version,
+        audit: &AuditBatch<'_>,
+    ) -> Result<StoredSessionRecord, StoreError>;
+
+    /// Shares a signed record with the parent-worker (`by` set) or stops sharing (`None`).
+    async fn share_session_record(
+        &self,
+        id: Uuid,
+        by: Option<UserId>,
+        expected: Version,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<StoredSessionRecord, StoreError>;
+
+    async fn session_record(&self, id: Uuid) -> Result<Option<StoredSessionRecord>, StoreError>;
+
+    async fn session_record_of_session(
+        &self,
+        session: BookingId,
+    ) -> Result<Option<StoredSessionRecord>, StoreError>;
+
+    /// The case's records, newest first (by when they were written).
+    async fn session_records_of_case(
+        &self,
+        case: CaseId,
+    ) -> Result<Vec<StoredSessionRecord>, StoreError>;
+
+    /// A record's amendments, oldest first.
+    async fn amendments(&self, record: Uuid) -> Result<Vec<StoredAmendment>, StoreError>;
+}
+
+/// A private process note as stored: the text sealed under the child's process-notes key
+/// (`process_notes.text`, bound to the note's id). Only its author ever reads it here.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredProcessNote {
+    pub id: Uuid,
+    pub case_id: CaseId,
+    pub child_id: ChildId,
+    pub author: UserId,
+    pub text: Sealed,
+    pub created_at: Timestamp,
+}
+
+/// Private process notes: written and read by their author alone.
+#[async_trait]
+pub trait ProcessNoteStore: Send + Sync + 'static {
+    async fn create_process_note(
+        &self,
+        note: &StoredProcessNote,
+        audit: &AuditBatch<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// `author`'s notes about `child`, newest first: storage selects by author, so no other
+    /// person's notes are ever loaded.
+    async fn process_notes_by(
+        &self,
+        author: UserId,
+        child: ChildId,
+    ) -> Result<Vec<StoredProcessNote>, StoreError>;
+}
+
+/// A logged contact as stored: who it was with and what was shared and agreed, sealed under
+/// the child's clinical key (`contact_logs.detail`, bound to the entry's id); the date, the
+/// kind, whether it was with a carer (and which) and whether it needed an override are plain,
+/// for the carer-review reminders and the lists.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredContact {
+    pub id: Uuid,
+    pub case_id: CaseId,
+    pub child_id: ChildId,
+    /// The carer's id for a contact with a carer; `None` for a professional.
+    pub carer_id: Option<CarerId>,
+    /// `meeting`, `phone-call`, ….
+    pub kind: String,
+    pub contacted_on: Date,
+    pub overridden: bool,
+    pub detail: Sealed,
+    pub recorded_by: UserId,
+    pub recorded_at: Timestamp,
+}
+
+/// Contact logs with carers and the professional network.
+#[async_trait]
+pub trait ContactLogStore: Send + Sync + 'static {
+    async fn log_contact(
+        &self,
+        contact: &StoredContact,
+        audit: &AuditBatch<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// The case's contacts, newest first (by date, then when recorded).
+    async fn contacts_of_case(&self, case: CaseId) -> Result<Vec<StoredContact>, StoreError>;
+}
+
+/// A supervision as stored: the actions agreed sealed under the service key `supervision`
+/// (`supervisions.actions`, bound to the row's id); the cases by number only.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSupervision {
+    pub id: Uuid,
+    pub supervisor: UserId,
+    pub supervisee: UserId,
+    pub held_on: Date,
+    pub minutes: i64,
+    /// Case numbers (`C00042`).
+    pub cases: Vec<String>,
+    pub group: bool,
+    pub actions: Sealed,
+    pub created_at: Timestamp,
+}
+
+/// Supervision records.
+#[async_trait]
+pub trait SupervisionStore: Send + Sync + 'static {
+    async fn record_supervision(
+        &self,
+        supervision: &StoredSupervision,
+        audit: &AuditBatch<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// Supervisions where `user` was the supervisee or the supervisor, newest first.
+    async fn supervisions_of(&self, user: UserId) -> Result<Vec<StoredSupervision>, StoreError>;
 }

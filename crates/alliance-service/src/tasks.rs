@@ -271,6 +271,8 @@ impl Alliance {
         self.schedule_frame_prompts(&origin).await?;
         // The first-session checklist at a new case, and explanations again in a new band.
         self.schedule_checklist_prompts(&origin).await?;
+        // Carers' review meetings at the service's interval.
+        self.schedule_carer_reviews(&origin).await?;
         // Raise what fell due (including whatever fell due while nothing was running).
         loop {
             let now = self.clock.now();

@@ -67,7 +67,13 @@ macro_rules! impl_for_both_engines {
             for<'r> $crate::agreements::AgreementRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
             for<'r> $crate::agreements::ConsentEntryRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
             for<'r> $crate::agreements::ChecklistRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::case_notes::NoteRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::case_notes::ContactRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::case_notes::SupervisionRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
             for<'r> $crate::agreements::ConsentLinkRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::session_records::SessionRecordRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::session_records::RecordStateRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::session_records::AmendmentRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
         {
             $($body)*
         }
@@ -81,6 +87,7 @@ mod audit;
 #[doc(hidden)]
 pub mod bookings; // public only because the bounds of the Store impls name its rows
 mod calendars;
+pub mod case_notes; // public only because the bounds of the Store impls name its rows
 mod children;
 mod directory;
 #[doc(hidden)]
@@ -91,6 +98,8 @@ mod keystore;
 #[doc(hidden)]
 pub mod rows; // public only because the bounds of the Store impls name its types
 mod service;
+#[doc(hidden)]
+pub mod session_records; // public only because the bounds of the Store impls name its rows
 mod sessions;
 pub mod settings; // public only because the bounds of the Store impls name its rows
 mod system;

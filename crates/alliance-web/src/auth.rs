@@ -227,7 +227,8 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
             // whoever last signed in on this browser.
             let public = path == "/consent" || path.starts_with("/consent/");
             if unsafe_method && !api && !public && is_form(&parts.headers) {
-                return keep_expired_form(&state, user_id, &path, body).await;
+                let background = parts.headers.contains_key("hx-request");
+                return keep_expired_form(&state, user_id, &path, background, body).await;
             }
             (Auth::Anonymous, None)
         }
@@ -283,10 +284,15 @@ async fn check_csrf(headers: &HeaderMap, body: Body, expected: &str) -> Result<B
     }
 }
 
+/// Keeps the form and sends its author to sign in again. A form htmx sent in the background
+/// (a record saved as it is typed) moves the whole page on (`HX-Redirect`): a redirect would
+/// be followed inside the background request and the sign-in page swapped into a corner of
+/// this one, and the next submit, with the session already ended, would not be kept.
 async fn keep_expired_form(
     state: &AppState,
     user_id: alliance_core::identity::UserId,
     path: &str,
+    background: bool,
     body: Body,
 ) -> Response {
     let Ok(bytes): Result<Bytes, _> = axum::body::to_bytes(body, crate::BODY_LIMIT_BYTES).await
@@ -300,7 +306,13 @@ async fn keep_expired_form(
         .collect();
     match state.alliance.keep_form(user_id, path, &fields).await {
         Ok(token) => {
-            let mut response = Redirect::to(&format!("/sign-in?resume={token}")).into_response();
+            let to = format!("/sign-in?resume={token}");
+            let mut response = match HeaderValue::from_str(&to) {
+                Ok(location) if background => {
+                    ([(header::HeaderName::from_static("hx-redirect"), location)]).into_response()
+                }
+                _ => Redirect::to(&to).into_response(),
+            };
             response.headers_mut().insert(
                 header::SET_COOKIE,
                 clear_cookie(state.config.secure_cookies),

@@ -7,14 +7,18 @@
 mod agreements;
 mod calendars;
 mod children;
+mod contacts;
 mod directory;
 mod feeds;
 mod health;
 mod letters;
 mod library;
 mod me;
+mod process_notes;
 mod service;
+mod session_records;
 mod sessions;
+mod supervision;
 mod tasks;
 mod timetables;
 mod users;
@@ -63,6 +67,22 @@ pub use service::ServiceView;
             consent links for carers, and the first-session checklist. The agreement is the \
             child's clinical record: the case team reads and writes it, the parent-worker and \
             the service lead read it, the lead's supervisor reads it pseudonymised"),
+        (name = "session-records", description = "Session records: a draft kept on the \
+            server as it is typed and seen by its author alone, signing (which locks it), \
+            amendments with their reasons (the original kept), and the case's lead sharing a \
+            signed record with the parent-worker. The case team reads signed records, the \
+            lead's supervisor reads them pseudonymised; nobody else sees them"),
+        (name = "process-notes", description = "Private process notes: a therapist's own \
+            reflections about a child on their case, apart from the clinical record. Only their \
+            author reads them (everyone else is answered 404); they are still personal data, \
+            which a subject access request may include, read by a named reviewer"),
+        (name = "contacts", description = "A case's contact log: contact with each carer and \
+            with the professional network, what was shared and agreed (and on what basis, with \
+            a professional), and when the next carers' review meeting is due. A carer the rules \
+            would not contact is logged only with an explicit override and its reason"),
+        (name = "supervision", description = "Supervision records: the date, the supervisor, \
+            the time, the cases discussed (by number, never a name) and the actions agreed. A \
+            supervisor records them for their own supervisees; each person reads their own"),
         (name = "children", description = "Children, their carers, their cases and case teams, \
             and what may be sent to a carer. Each caller sees only what the access policy \
             allows: a child they may not know about is not found, and a supervisor may see a \
@@ -110,6 +130,10 @@ pub fn router() -> OpenApiRouter<AppState> {
             service::get_frame_policy,
             service::update_frame_policy
         ))
+        .routes(routes!(
+            service::contact_policy,
+            service::set_contact_policy
+        ))
         .routes(routes!(me::me))
         .routes(routes!(me::sessions))
         .routes(routes!(me::end_all_sessions))
@@ -145,6 +169,19 @@ pub fn router() -> OpenApiRouter<AppState> {
             agreements::get_checklist,
             agreements::record_checklist_item
         ))
+        .routes(routes!(session_records::get_record))
+        .routes(routes!(session_records::save_draft))
+        .routes(routes!(session_records::sign_record))
+        .routes(routes!(session_records::amend_record))
+        .routes(routes!(session_records::share_record))
+        .routes(routes!(session_records::case_records))
+        .routes(routes!(
+            process_notes::my_process_notes,
+            process_notes::write_process_note
+        ))
+        .routes(routes!(contacts::case_contacts, contacts::log_contact))
+        .routes(routes!(supervision::my_supervision))
+        .routes(routes!(supervision::record_supervision))
         .routes(routes!(timetables::my_week))
         .routes(routes!(timetables::therapist_week))
         .routes(routes!(timetables::room_week))
@@ -252,6 +289,14 @@ mod tests {
             "/api/v1/cases/{id}/agreement/links",
             "/api/v1/cases/{id}/agreement/links/{link}/revoke",
             "/api/v1/cases/{id}/checklist",
+            "/api/v1/sessions/{id}/record",
+            "/api/v1/sessions/{id}/record/draft",
+            "/api/v1/cases/{id}/session-records",
+            "/api/v1/cases/{id}/process-notes",
+            "/api/v1/cases/{id}/contacts",
+            "/api/v1/service/contact-policy",
+            "/api/v1/me/supervision",
+            "/api/v1/supervisions",
         ] {
             assert!(
                 paths.iter().any(|p| *p == expected),

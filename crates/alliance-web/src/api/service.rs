@@ -302,3 +302,85 @@ pub async fn update_consent_rules(
     let (rules, version) = state.alliance.consent_rules_and_version().await?;
     Ok(Json(consent_view(rules, version)))
 }
+
+/// How often the case team reviews the work with the carers.
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactPolicyView {
+    /// Weeks between carers' review meetings (1 to 26; 6 by default). The case team is
+    /// reminded when the last meeting with a carer (or the start of the work) is this old.
+    pub carer_review_weeks: i64,
+    /// The policy's version, for updates; absent while the default stands.
+    #[serde(default)]
+    pub version: Option<i64>,
+}
+
+fn contact_policy_view(
+    policy: alliance_service::contact_logs::ContactPolicy,
+    version: Option<alliance_core::Version>,
+) -> ContactPolicyView {
+    ContactPolicyView {
+        carer_review_weeks: policy.carer_review_weeks,
+        version: version.map(|v| v.get()),
+    }
+}
+
+/// The contact policy: how often the carers' review meeting falls due (anyone signed in may
+/// read it).
+#[utoipa::path(
+    get,
+    path = "/api/v1/service/contact-policy",
+    tag = "service",
+    responses((status = 200, description = "The policy", body = ContactPolicyView)),
+    security(("bearer" = []))
+)]
+pub async fn contact_policy(
+    State(state): State<AppState>,
+    crate::auth::Signed(_actor): crate::auth::Signed,
+) -> Result<Json<ContactPolicyView>, ApiError> {
+    let (policy, version) = state.alliance.contact_policy().await?;
+    Ok(Json(contact_policy_view(policy, version)))
+}
+
+/// Changes the contact policy (administrators). Send the version you read, or none while
+/// the default stands; a stale one is refused with 409.
+#[utoipa::path(
+    put,
+    path = "/api/v1/service/contact-policy",
+    tag = "service",
+    request_body = ContactPolicyView,
+    responses(
+        (status = 200, description = "Changed", body = ContactPolicyView),
+        (status = 403, description = "Not an administrator, or a read-only token", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 409, description = "Changed by someone else since it was read", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 422, description = "The number of weeks is out of bounds", body = Problem,
+            content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn set_contact_policy(
+    State(state): State<AppState>,
+    crate::auth::Signed(actor): crate::auth::Signed,
+    crate::extract::ApiJson(body): crate::extract::ApiJson<ContactPolicyView>,
+) -> Result<Json<ContactPolicyView>, ApiError> {
+    let expected = body
+        .version
+        .map(alliance_core::Version::new)
+        .transpose()
+        .map_err(|m| {
+            ApiError::from(
+                Problem::for_status(StatusCode::UNPROCESSABLE_ENTITY).field("version", m),
+            )
+        })?;
+    let policy = alliance_service::contact_logs::ContactPolicy {
+        carer_review_weeks: body.carer_review_weeks,
+    };
+    state
+        .alliance
+        .set_contact_policy(&actor, policy, expected)
+        .await?;
+    let (policy, version) = state.alliance.contact_policy().await?;
+    Ok(Json(contact_policy_view(policy, version)))
+}

@@ -1,6 +1,8 @@
 //! Administration: staff accounts and the service's details.
 
-use super::{FieldErrors, FormData, Layout, STALE_MESSAGE, render, unprocessable, version_of};
+use super::{
+    FieldErrors, FormData, Layout, STALE_MESSAGE, conflicted, render, unprocessable, version_of,
+};
 use crate::AppState;
 use crate::auth::{CurrentAuth, Signed};
 use crate::errors::page_error;
@@ -10,6 +12,7 @@ use alliance_core::frame::{FramePolicy, FramePolicyInput};
 use alliance_core::identity::{RegistrationBody, Role, User, UserDetails, UserId};
 use alliance_core::service::ServiceDetails;
 use alliance_core::{Nation, PageRequest, Version, uk};
+use alliance_service::contact_logs::ContactPolicy;
 use alliance_service::explanations::ReadabilityConfig;
 use alliance_service::{AccountRequest, Actor, AppError, UserFilter};
 use askama::Template;
@@ -33,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users/{id}/supervisees", post(set_supervisees))
         .route("/admin/service", get(service_page).post(update_service))
         .route("/admin/service/frame-policy", post(update_frame_policy))
+        .route("/admin/service/contact-policy", post(update_contact_policy))
         .route("/admin/service/readability", post(update_readability))
 }
 
@@ -515,6 +519,26 @@ struct ServicePage {
     policy_version: i64,
     policy_errors: FieldErrors,
     readability: Readability,
+    contact: ContactPolicyForm,
+}
+
+/// The contact policy's form: how often the carers' review meeting falls due.
+struct ContactPolicyForm {
+    form: FormData,
+    version: i64,
+    errors: FieldErrors,
+}
+
+async fn contact_section(state: &AppState) -> Result<ContactPolicyForm, PageError> {
+    let (policy, version) = state.alliance.contact_policy().await.map_err(page_error)?;
+    Ok(ContactPolicyForm {
+        form: FormData(vec![(
+            "carer_review_weeks".to_owned(),
+            policy.carer_review_weeks.to_string(),
+        )]),
+        version: version.map_or(0, |v| v.get()),
+        errors: FieldErrors::default(),
+    })
 }
 
 /// The readability targets' form: (audience code, label, value) and the offset.
@@ -594,6 +618,7 @@ async fn service_page(
             policy_version: policy_version.map_or(0, |v| v.get()),
             policy_errors: FieldErrors::default(),
             readability: readability_section(&state).await?,
+            contact: contact_section(&state).await?,
         })?
         .into_response());
     };
@@ -611,6 +636,7 @@ async fn service_page(
         policy_version: policy_version.map_or(0, |v| v.get()),
         policy_errors: FieldErrors::default(),
         readability: readability_section(&state).await?,
+        contact: contact_section(&state).await?,
     })?
     .into_response())
 }
@@ -665,8 +691,77 @@ async fn update_frame_policy(
         policy_version: expected.map_or(0, |v| v.get()),
         policy_errors: errors,
         readability: readability_section(&state).await?,
+        contact: contact_section(&state).await?,
     };
     unprocessable(&page)
+}
+
+async fn update_contact_policy(
+    State(state): State<AppState>,
+    Signed(actor): Signed,
+    CurrentAuth(auth): CurrentAuth,
+    Form(form): Form<FormData>,
+) -> Result<Response, PageError> {
+    let expected = form
+        .get("contact_version")
+        .parse::<i64>()
+        .ok()
+        .and_then(|v| Version::new(v).ok());
+    // Anything but a whole number is out of bounds: the service answers (after its own check
+    // of who is asking) with the bounds.
+    let policy = ContactPolicy {
+        carer_review_weeks: form
+            .get("carer_review_weeks")
+            .trim()
+            .parse::<i64>()
+            .unwrap_or(0),
+    };
+    let (errors, stale) = match state
+        .alliance
+        .set_contact_policy(&actor, policy, expected)
+        .await
+    {
+        Ok(_) => return Ok(Redirect::to("/admin/service?saved=1").into_response()),
+        Err(AppError::Invalid(invalid)) => (FieldErrors::from_invalid(&invalid), false),
+        Err(AppError::Stale(_)) => (FieldErrors::one("carer_review_weeks", STALE_MESSAGE), true),
+        Err(other) => return Err(page_error(other)),
+    };
+    let (frame, frame_version) = state.alliance.frame_policy().await.map_err(page_error)?;
+    let profile = state.alliance.service_profile().await?;
+    let page = ServicePage {
+        layout: Layout::load(&state, "service", &auth).await?,
+        name: profile
+            .as_ref()
+            .map(|p| p.name.as_str().to_owned())
+            .unwrap_or_default(),
+        nations: Nation::ALL
+            .into_iter()
+            .map(|n| {
+                (
+                    n.code(),
+                    n.label(),
+                    profile.as_ref().map(|p| p.nation) == Some(n),
+                )
+            })
+            .collect(),
+        version: profile.as_ref().map_or(1, |p| p.version.get()),
+        errors: FieldErrors::default(),
+        notice: None,
+        policy: policy_form(&frame),
+        policy_version: frame_version.map_or(0, |v| v.get()),
+        policy_errors: FieldErrors::default(),
+        readability: readability_section(&state).await?,
+        contact: ContactPolicyForm {
+            version: expected.map_or(0, |v| v.get()),
+            form,
+            errors,
+        },
+    };
+    if stale {
+        conflicted(&page)
+    } else {
+        unprocessable(&page)
+    }
 }
 
 async fn update_readability(
@@ -754,6 +849,7 @@ async fn update_readability(
         policy_version: policy_version.map_or(0, |v| v.get()),
         policy_errors: FieldErrors::default(),
         readability,
+        contact: contact_section(&state).await?,
     };
     unprocessable(&page)
 }
@@ -793,6 +889,7 @@ async fn update_service(
                 policy_version: policy_version.map_or(0, |v| v.get()),
                 policy_errors: FieldErrors::default(),
                 readability: readability_section(&state).await?,
+                contact: contact_section(&state).await?,
             };
             unprocessable(&page)
         }

@@ -6,13 +6,17 @@ mod agreements;
 mod calendars;
 mod children;
 mod consent;
+mod contacts;
 pub(crate) mod feeds;
 pub(crate) mod handouts;
 mod letters;
 mod library;
+mod process_notes;
+mod session_records;
 mod sessions;
 mod sign_in;
 mod sites;
+mod supervision;
 mod tasks;
 mod timetables;
 
@@ -41,9 +45,13 @@ pub fn router() -> Router<AppState> {
         .merge(tasks::router())
         .merge(calendars::router())
         .merge(sessions::router())
+        .merge(session_records::router())
         .merge(letters::router())
         .merge(handouts::router())
         .merge(agreements::router())
+        .merge(process_notes::router())
+        .merge(contacts::router())
+        .merge(supervision::router())
         .merge(consent::router())
         .merge(library::router())
         .merge(feeds::router())
@@ -56,6 +64,8 @@ pub struct LayoutUser {
     pub is_admin: bool,
     /// Whether the person may list children at all (staff may not).
     pub sees_children: bool,
+    /// Whether the navigation offers the supervision page (therapists and supervisors).
+    pub supervision: bool,
     /// Open tasks and notices, for the badge (filled in by [`Layout::load`]).
     pub open_tasks: usize,
 }
@@ -79,6 +89,8 @@ impl Layout {
                     is_admin: actor.user.has_role(Role::Administrator),
                     sees_children: alliance_core::access::list_scope(&actor.user)
                         != alliance_core::access::ListScope::Nobody,
+                    supervision: actor.user.has_role(Role::Therapist)
+                        || actor.user.has_role(Role::Supervisor),
                     open_tasks: 0,
                 }),
                 match &actor.via {

@@ -9,6 +9,7 @@ use crate::auth::{Auth, CurrentAuth, Signed};
 use crate::errors::page_error;
 use crate::respond::PageError;
 use alliance_core::Version;
+use alliance_core::access::{Access, Limit};
 use alliance_core::cases::CaseId;
 use alliance_core::directory::RoomId;
 use alliance_core::schedule::{
@@ -46,6 +47,16 @@ struct SessionLine {
     open: bool,
 }
 
+/// A line of the case's session records.
+struct RecordLine {
+    session_id: String,
+    date: String,
+    status: &'static str,
+    author: String,
+    amended: bool,
+    shared: bool,
+}
+
 struct ChangeLine {
     at: String,
     what: &'static str,
@@ -69,6 +80,9 @@ struct SessionsPage {
     /// The case whose letters may be written from here (the team, with a regular time).
     letters_case: Option<String>,
     sessions: Vec<SessionLine>,
+    /// The case's session records the reader may see; `None` when they may see none (then
+    /// the sessions have no record links either).
+    records: Option<Vec<RecordLine>>,
     changes: Vec<ChangeLine>,
     may_edit: bool,
     calendars: Vec<(String, String)>,
@@ -146,6 +160,31 @@ async fn sessions_view(
         })
         .collect();
     let room_name: HashMap<String, String> = rooms.iter().cloned().collect();
+    // Session records are clinical: asked for only when the reader may see some of the
+    // clinical record, and a refusal shows nothing rather than failing the page.
+    let clinical = record.access.clinical;
+    let records =
+        if clinical.may_read() || clinical == Access::Limited(Limit::SharedWithParentWorker) {
+            match state.alliance.case_session_records(actor, id).await {
+                Ok(records) => Some(
+                    records
+                        .into_iter()
+                        .map(|r| RecordLine {
+                            session_id: r.record.session_id.to_string(),
+                            date: uk::date(r.session_date),
+                            status: r.record.status.label(),
+                            author: r.author,
+                            amended: r.amended,
+                            shared: r.record.shared_at.is_some(),
+                        })
+                        .collect(),
+                ),
+                Err(AppError::NotFound | AppError::Denied(_)) => None,
+                Err(other) => return Err(page_error(other)),
+            }
+        } else {
+            None
+        };
     let agreement_warning = state
         .alliance
         .scheduling_warning(id)
@@ -249,6 +288,7 @@ async fn sessions_view(
                 }
             })
             .collect(),
+        records,
         changes: schedule
             .changes
             .iter()
