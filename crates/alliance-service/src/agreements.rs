@@ -330,15 +330,12 @@ impl Alliance {
             .unwrap_or(alliance_core::Nation::England);
         let shipped =
             ConsentRules::for_nation(nation).map_err(|e| AppError::Store(StoreError::Other(e)))?;
-        match self.store.setting(CONSENT_RULES).await? {
+        match self
+            .settings_document::<consent::ConsentOverrides>(CONSENT_RULES, "consent figures")
+            .await?
+        {
             None => Ok((shipped, None)),
-            Some((document, version)) => {
-                let figures: consent::ConsentOverrides =
-                    serde_json::from_str(&document).map_err(|_| {
-                        AppError::Store(StoreError::Other(
-                            "the stored consent figures are not valid".to_owned(),
-                        ))
-                    })?;
+            Some((figures, version)) => {
                 let rules = shipped
                     .with_overrides(&figures)
                     .map_err(|e| AppError::Store(StoreError::Other(e)))?;
@@ -366,28 +363,9 @@ impl Alliance {
         let rules = current
             .with_overrides(figures)
             .map_err(|m| Invalid::field("presumed_capable_from", m))?;
-        let document = serde_json::to_string(figures).map_err(json_error)?;
-        let audit = self.audit_batch(
-            &actor.origin,
-            vec![
-                Event::new(
-                    audit::Action::ServiceUpdated,
-                    Some(actor.user.id.to_string()),
-                    "service",
-                    Some("1".to_owned()),
-                )
-                .detail(CONSENT_RULES),
-            ],
-        );
-        match self
-            .store
-            .put_setting(CONSENT_RULES, &document, expected, self.clock.now(), &audit)
-            .await
-        {
-            Ok(_) => Ok(rules),
-            Err(StoreError::Stale { current }) => Err(AppError::Stale(current)),
-            Err(other) => Err(other.into()),
-        }
+        self.put_settings_document(actor, CONSENT_RULES, figures, expected)
+            .await?;
+        Ok(rules)
     }
 
     /// Passes the child's gate for a case and works out what the reader may do with its
@@ -409,36 +387,11 @@ impl Alliance {
             reach.agreement
         };
         if !allowed {
-            self.deny(actor, "case", case.to_string(), child, asked)
+            self.audit_refusal(actor, asked, "case", case.to_string(), child)
                 .await?;
             return Err(AppError::NotFound);
         }
         Ok((stored, reach))
-    }
-
-    async fn deny(
-        &self,
-        actor: &Actor,
-        record_type: &str,
-        record_id: String,
-        child: ChildId,
-        asked: &str,
-    ) -> AppResult<()> {
-        self.record(
-            &actor.origin,
-            vec![
-                Event::new(
-                    audit::Action::Denied,
-                    Some(actor.user.id.to_string()),
-                    record_type,
-                    Some(record_id),
-                )
-                .for_child(child)
-                .detail(asked),
-            ],
-        )
-        .await?;
-        Ok(())
     }
 
     async fn require_agreement_write(
@@ -449,7 +402,7 @@ impl Alliance {
     ) -> AppResult<StoredCase> {
         let (stored, reach) = self.agreement_gate(actor, case, asked, false).await?;
         if !reach.write {
-            self.deny(actor, "case", case.to_string(), stored.case.child_id, asked)
+            self.audit_refusal(actor, asked, "case", case.to_string(), stored.case.child_id)
                 .await?;
             return Err(AppError::Denied(if actor.may_write() {
                 "only the case team's therapists record the agreement, consent and checklist of an open case"
@@ -971,7 +924,7 @@ impl Alliance {
             reach.write
         };
         if !allowed {
-            self.deny(actor, "case", case.to_string(), child, "record consent")
+            self.audit_refusal(actor, "record consent", "case", case.to_string(), child)
                 .await?;
             return Err(AppError::Denied(if kind.is_lead_decision() {
                 "only the service lead decides after an objection"
@@ -1159,12 +1112,12 @@ impl Alliance {
             Item::typical(ItemKind::ConsentLink),
             &details,
         ) {
-            self.deny(
+            self.audit_refusal(
                 actor,
+                &format!("consent link refused: {}", refusal.code()),
                 "carer",
                 carer.to_string(),
                 child,
-                &format!("consent link refused: {}", refusal.code()),
             )
             .await?;
             return Err(Invalid::field("carer", refusal.message()).into());
@@ -1432,7 +1385,7 @@ impl Alliance {
             .await?;
         let child = stored_case.case.child_id;
         if !(reach.names && reach.clinical) {
-            self.deny(actor, "case", case.to_string(), child, "print agreement")
+            self.audit_refusal(actor, "print agreement", "case", case.to_string(), child)
                 .await?;
             return Err(AppError::Denied(
                 "only those who may read the agreement and see the child's name print it",
@@ -1477,12 +1430,12 @@ impl Alliance {
                     Item::typical(ItemKind::Agreement),
                     &details,
                 ) {
-                    self.deny(
+                    self.audit_refusal(
                         actor,
+                        &format!("agreement refused: {}", refusal.code()),
                         "carer",
                         carer.id.to_string(),
                         child,
-                        &format!("agreement refused: {}", refusal.code()),
                     )
                     .await?;
                     return Err(Invalid::field("copy_for", refusal.message()).into());

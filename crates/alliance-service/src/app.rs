@@ -128,6 +128,60 @@ impl Alliance {
             .map(|_| ())
     }
 
+    /// A service settings document (`name`), decoded, with its version; `None` while the
+    /// defaults stand. `what` names it in the error when the stored document does not decode.
+    pub(crate) async fn settings_document<T: serde::de::DeserializeOwned>(
+        &self,
+        name: &str,
+        what: &str,
+    ) -> crate::error::AppResult<Option<(T, alliance_core::Version)>> {
+        match self.store.setting(name).await? {
+            None => Ok(None),
+            Some((document, version)) => {
+                let value = serde_json::from_str(&document).map_err(|_| {
+                    crate::error::AppError::Store(StoreError::Other(format!(
+                        "the stored {what} is not valid"
+                    )))
+                })?;
+                Ok(Some((value, version)))
+            }
+        }
+    }
+
+    /// Stores a settings document an administrator changed (the caller has checked who may,
+    /// and the value), audited as a change to the service; a stale `expected` is refused.
+    pub(crate) async fn put_settings_document<T: serde::Serialize>(
+        &self,
+        actor: &crate::auth::Actor,
+        name: &str,
+        value: &T,
+        expected: Option<alliance_core::Version>,
+    ) -> crate::error::AppResult<()> {
+        let document = serde_json::to_string(value)
+            .map_err(|e| crate::error::AppError::Store(StoreError::Other(e.to_string())))?;
+        let audit = self.audit_batch(
+            &actor.origin,
+            vec![
+                Event::new(
+                    alliance_core::audit::Action::ServiceUpdated,
+                    Some(actor.user.id.to_string()),
+                    "service",
+                    Some("1".to_owned()),
+                )
+                .detail(name),
+            ],
+        );
+        match self
+            .store
+            .put_setting(name, &document, expected, self.clock.now(), &audit)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(StoreError::Stale { current }) => Err(crate::error::AppError::Stale(current)),
+            Err(other) => Err(other.into()),
+        }
+    }
+
     pub fn store(&self) -> &dyn Store {
         self.store.as_ref()
     }

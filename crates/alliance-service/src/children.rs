@@ -210,7 +210,7 @@ impl Alliance {
     }
 
     /// Audits a refused attempt on a child's record.
-    async fn audit_refusal(
+    pub(crate) async fn audit_refusal(
         &self,
         actor: &Actor,
         asked: &str,

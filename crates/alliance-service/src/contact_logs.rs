@@ -81,17 +81,15 @@ pub struct CaseContacts {
 impl Alliance {
     /// The service's contact policy and its version (`None` while the default stands).
     pub async fn contact_policy(&self) -> AppResult<(ContactPolicy, Option<Version>)> {
-        match self.store.setting(CONTACT_POLICY).await? {
-            None => Ok((ContactPolicy::default(), None)),
-            Some((document, version)) => Ok((
-                serde_json::from_str(&document).map_err(|_| {
-                    AppError::Store(StoreError::Other(
-                        "the stored contact policy is not valid".to_owned(),
-                    ))
-                })?,
-                Some(version),
-            )),
-        }
+        Ok(
+            match self
+                .settings_document::<ContactPolicy>(CONTACT_POLICY, "contact policy")
+                .await?
+            {
+                None => (ContactPolicy::default(), None),
+                Some((policy, version)) => (policy, Some(version)),
+            },
+        )
     }
 
     /// Changes the interval of carers' review meetings (administrators).
@@ -114,35 +112,9 @@ impl Alliance {
                 Invalid::field("carer_review_weeks", "Choose between 1 and 26 weeks").into(),
             );
         }
-        let document = serde_json::to_string(&policy)
-            .map_err(|e| AppError::Store(StoreError::Other(e.to_string())))?;
-        let audit = self.audit_batch(
-            &actor.origin,
-            vec![
-                Event::new(
-                    audit::Action::ServiceUpdated,
-                    Some(actor.user.id.to_string()),
-                    "service",
-                    Some("1".to_owned()),
-                )
-                .detail(CONTACT_POLICY),
-            ],
-        );
-        match self
-            .store
-            .put_setting(
-                CONTACT_POLICY,
-                &document,
-                expected,
-                self.clock.now(),
-                &audit,
-            )
-            .await
-        {
-            Ok(_) => Ok(policy),
-            Err(StoreError::Stale { current }) => Err(AppError::Stale(current)),
-            Err(other) => Err(other.into()),
-        }
+        self.put_settings_document(actor, CONTACT_POLICY, &policy, expected)
+            .await?;
+        Ok(policy)
     }
 
     async fn contacts_gate(
@@ -161,20 +133,8 @@ impl Alliance {
             newest == Some(case),
         );
         if !access.may_read() {
-            self.record(
-                &actor.origin,
-                vec![
-                    Event::new(
-                        audit::Action::Denied,
-                        Some(actor.user.id.to_string()),
-                        "contact-log",
-                        Some(case.to_string()),
-                    )
-                    .for_child(child)
-                    .detail(asked),
-                ],
-            )
-            .await?;
+            self.audit_refusal(actor, asked, "contact-log", case.to_string(), child)
+                .await?;
             return Err(AppError::NotFound);
         }
         Ok((

@@ -422,17 +422,18 @@ impl Alliance {
 
     /// The readability configuration and its version (`None` while never changed).
     pub async fn readability_config(&self) -> AppResult<(ReadabilityConfig, Option<Version>)> {
-        match self.store.setting(READABILITY).await? {
+        match self
+            .settings_document::<ReadabilityConfig>(READABILITY, "readability configuration")
+            .await?
+        {
             None => Ok((ReadabilityConfig::default(), None)),
-            Some((document, version)) => {
-                let config: ReadabilityConfig = serde_json::from_str(&document)
-                    .ok()
-                    .and_then(|c| ReadabilityConfig::parse(&c).ok())
-                    .ok_or_else(|| {
-                        AppError::Store(StoreError::Other(
-                            "the stored readability configuration is not valid".to_owned(),
-                        ))
-                    })?;
+            // Checked again as it is read: bounds may have tightened since it was stored.
+            Some((stored, version)) => {
+                let config = ReadabilityConfig::parse(&stored).map_err(|_| {
+                    AppError::Store(StoreError::Other(
+                        "the stored readability configuration is not valid".to_owned(),
+                    ))
+                })?;
                 Ok((config, Some(version)))
             }
         }
@@ -454,29 +455,9 @@ impl Alliance {
         )
         .await?;
         let config = ReadabilityConfig::parse(input)?;
-        let document = serde_json::to_string(&config)
-            .map_err(|e| AppError::Store(StoreError::Other(e.to_string())))?;
-        let audit = self.audit_batch(
-            &actor.origin,
-            vec![
-                Event::new(
-                    audit::Action::ServiceUpdated,
-                    Some(actor.user.id.to_string()),
-                    "service",
-                    Some("1".to_owned()),
-                )
-                .detail(READABILITY),
-            ],
-        );
-        match self
-            .store
-            .put_setting(READABILITY, &document, expected, self.clock.now(), &audit)
-            .await
-        {
-            Ok(_) => Ok(config),
-            Err(StoreError::Stale { current }) => Err(AppError::Stale(current)),
-            Err(other) => Err(other.into()),
-        }
+        self.put_settings_document(actor, READABILITY, &config, expected)
+            .await?;
+        Ok(config)
     }
 
     /// Measures a body of text for an audience against the service's target (the live

@@ -4,10 +4,10 @@
 
 use crate::app::Alliance;
 use crate::auth::Actor;
-use crate::error::{AppError, AppResult};
-use crate::store::{AuditBatch, NewFiring, RegularSlot, StoreError, StoredSession};
+use crate::error::AppResult;
+use crate::store::{AuditBatch, NewFiring, RegularSlot, StoredSession};
 use alliance_core::Version;
-use alliance_core::audit::{self, Event, Origin};
+use alliance_core::audit::Origin;
 use alliance_core::cases::CaseId;
 use alliance_core::children::ChildId;
 use alliance_core::frame::{
@@ -35,17 +35,15 @@ impl Alliance {
     /// The service's policy for breaks, endings and calendar feeds, and its version (`None`
     /// while the defaults have never been changed).
     pub async fn frame_policy(&self) -> AppResult<(FramePolicy, Option<Version>)> {
-        match self.store.setting(FRAME_POLICY).await? {
-            None => Ok((FramePolicy::default(), None)),
-            Some((document, version)) => {
-                let policy: FramePolicy = serde_json::from_str(&document).map_err(|_| {
-                    AppError::Store(StoreError::Other(
-                        "the stored frame policy is not valid".to_owned(),
-                    ))
-                })?;
-                Ok((policy, Some(version)))
-            }
-        }
+        Ok(
+            match self
+                .settings_document::<FramePolicy>(FRAME_POLICY, "frame policy")
+                .await?
+            {
+                None => (FramePolicy::default(), None),
+                Some((policy, version)) => (policy, Some(version)),
+            },
+        )
     }
 
     /// Changes the policy (administrators).
@@ -64,29 +62,9 @@ impl Alliance {
         )
         .await?;
         let policy = FramePolicy::parse(input)?;
-        let document = serde_json::to_string(&policy)
-            .map_err(|e| AppError::Store(StoreError::Other(e.to_string())))?;
-        let audit = self.audit_batch(
-            &actor.origin,
-            vec![
-                Event::new(
-                    audit::Action::ServiceUpdated,
-                    Some(actor.user.id.to_string()),
-                    "service",
-                    Some("1".to_owned()),
-                )
-                .detail(FRAME_POLICY),
-            ],
-        );
-        match self
-            .store
-            .put_setting(FRAME_POLICY, &document, expected, self.clock.now(), &audit)
-            .await
-        {
-            Ok(_) => Ok(policy),
-            Err(StoreError::Stale { current }) => Err(AppError::Stale(current)),
-            Err(other) => Err(other.into()),
-        }
+        self.put_settings_document(actor, FRAME_POLICY, &policy, expected)
+            .await?;
+        Ok(policy)
     }
 
     /// The next break and the planned ending of a case with a regular slot, as of today. For

@@ -58,20 +58,8 @@ impl Alliance {
         let is_newest = newest == Some(case);
         let access = case_access(&actor.user, &standing, ChildData::ProcessNotes, is_newest);
         if access != Access::Limited(Limit::AuthorOnly) {
-            self.record(
-                &actor.origin,
-                vec![
-                    Event::new(
-                        audit::Action::Denied,
-                        Some(actor.user.id.to_string()),
-                        "process-notes",
-                        Some(case.to_string()),
-                    )
-                    .for_child(child)
-                    .detail(asked),
-                ],
-            )
-            .await?;
+            self.audit_refusal(actor, asked, "process-notes", case.to_string(), child)
+                .await?;
             return Err(AppError::NotFound);
         }
         let names = alliance_core::access::sees_names(&actor.user, &standing);

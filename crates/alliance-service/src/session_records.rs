@@ -144,7 +144,7 @@ impl Alliance {
         let is_newest = newest == Some(case);
         let reach = reach(actor, &standing, is_newest);
         if !(reach.all || reach.shared_only) {
-            self.deny_record(actor, "case", case.to_string(), child, asked)
+            self.audit_refusal(actor, asked, "case", case.to_string(), child)
                 .await?;
             return Err(AppError::NotFound);
         }
@@ -154,31 +154,6 @@ impl Alliance {
                 .current_team(self.today())
                 .any(|m| m.user_id == actor.user.id && m.role == TeamRole::Lead);
         Ok((child, reach, stored.case.number_label(), is_lead))
-    }
-
-    async fn deny_record(
-        &self,
-        actor: &Actor,
-        record_type: &str,
-        id: String,
-        child: ChildId,
-        asked: &str,
-    ) -> AppResult<()> {
-        self.record(
-            &actor.origin,
-            vec![
-                Event::new(
-                    audit::Action::Denied,
-                    Some(actor.user.id.to_string()),
-                    record_type,
-                    Some(id),
-                )
-                .for_child(child)
-                .detail(asked),
-            ],
-        )
-        .await?;
-        Ok(())
     }
 
     async fn seal_record_part(
@@ -446,12 +421,12 @@ impl Alliance {
             .await?
             .ok_or(AppError::NotFound)?;
         if record.author != actor.user.id {
-            self.deny_record(
+            self.audit_refusal(
                 actor,
+                "amend session record",
                 "session-record",
                 record.id.to_string(),
                 child,
-                "amend session record",
             )
             .await?;
             return Err(if record.status == RecordStatus::Draft {
@@ -501,23 +476,23 @@ impl Alliance {
             .await?
             .filter(|r| reach.sees(actor, r))
         else {
-            self.deny_record(
+            self.audit_refusal(
                 actor,
+                "share session record",
                 "session",
                 session.to_string(),
                 child,
-                "share session record",
             )
             .await?;
             return Err(AppError::NotFound);
         };
         if !(is_lead && reach.write) {
-            self.deny_record(
+            self.audit_refusal(
                 actor,
+                "share session record",
                 "session-record",
                 record.id.to_string(),
                 child,
-                "share session record",
             )
             .await?;
             return Err(AppError::Denied(
@@ -611,12 +586,12 @@ impl Alliance {
             .records_gate(actor, booked.case_id, "write session record")
             .await?;
         if !reach.write {
-            self.deny_record(
+            self.audit_refusal(
                 actor,
+                "write session record",
                 "session",
                 session.to_string(),
                 child,
-                "write session record",
             )
             .await?;
             return Err(AppError::Denied(if actor.may_write() {
@@ -635,12 +610,12 @@ impl Alliance {
         record: &StoredSessionRecord,
     ) -> AppResult<()> {
         if record.author != actor.user.id {
-            self.deny_record(
+            self.audit_refusal(
                 actor,
+                "edit session record",
                 "session-record",
                 record.id.to_string(),
                 record.child_id,
-                "edit session record",
             )
             .await?;
             return Err(AppError::Conflict(
