@@ -498,15 +498,7 @@ pub async fn update_readability(
     Signed(actor): Signed,
     ApiJson(body): ApiJson<ReadabilityConfigView>,
 ) -> Result<Json<ReadabilityConfigView>, ApiError> {
-    let expected = body
-        .version
-        .map(alliance_core::Version::new)
-        .transpose()
-        .map_err(|m| {
-            ApiError::from(
-                Problem::for_status(StatusCode::UNPROCESSABLE_ENTITY).field("version", m),
-            )
-        })?;
+    let expected = body.version.map(super::directory::version).transpose()?;
     let input = ReadabilityConfig {
         reading_age_offset: body.reading_age_offset,
         targets: body.targets,

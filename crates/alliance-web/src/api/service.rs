@@ -172,15 +172,7 @@ pub async fn update_frame_policy(
     crate::auth::Signed(actor): crate::auth::Signed,
     crate::extract::ApiJson(body): crate::extract::ApiJson<FramePolicyView>,
 ) -> Result<Json<FramePolicyView>, ApiError> {
-    let expected = body
-        .version
-        .map(alliance_core::Version::new)
-        .transpose()
-        .map_err(|m| {
-            ApiError::from(
-                Problem::for_status(StatusCode::UNPROCESSABLE_ENTITY).field("version", m),
-            )
-        })?;
+    let expected = body.version.map(super::directory::version).transpose()?;
     let input = alliance_core::frame::FramePolicyInput {
         break_notice_sessions: body.break_notice_sessions.to_string(),
         ending_countdown_sessions: body.ending_countdown_sessions.to_string(),
@@ -281,15 +273,7 @@ pub async fn update_consent_rules(
     crate::auth::Signed(actor): crate::auth::Signed,
     crate::extract::ApiJson(body): crate::extract::ApiJson<ConsentRulesView>,
 ) -> Result<Json<ConsentRulesView>, ApiError> {
-    let expected = body
-        .version
-        .map(alliance_core::Version::new)
-        .transpose()
-        .map_err(|m| {
-            ApiError::from(
-                Problem::for_status(StatusCode::UNPROCESSABLE_ENTITY).field("version", m),
-            )
-        })?;
+    let expected = body.version.map(super::directory::version).transpose()?;
     let figures = alliance_core::consent::ConsentOverrides {
         presumed_capable_from: body.presumed_capable_from,
         reasoning_min_chars: body.reasoning_min_chars,
@@ -365,15 +349,7 @@ pub async fn set_contact_policy(
     crate::auth::Signed(actor): crate::auth::Signed,
     crate::extract::ApiJson(body): crate::extract::ApiJson<ContactPolicyView>,
 ) -> Result<Json<ContactPolicyView>, ApiError> {
-    let expected = body
-        .version
-        .map(alliance_core::Version::new)
-        .transpose()
-        .map_err(|m| {
-            ApiError::from(
-                Problem::for_status(StatusCode::UNPROCESSABLE_ENTITY).field("version", m),
-            )
-        })?;
+    let expected = body.version.map(super::directory::version).transpose()?;
     let policy = alliance_service::contact_logs::ContactPolicy {
         carer_review_weeks: body.carer_review_weeks,
     };
