@@ -139,6 +139,18 @@ pub enum Action {
     ContactOverride,
     /// A supervision was recorded by the supervisor.
     SupervisionRecorded,
+    /// A safeguarding concern's draft was saved (by its author).
+    ConcernDrafted,
+    /// An unsubmitted draft was thrown away by its author.
+    ConcernDraftDiscarded,
+    /// A concern was submitted: sealed from now on.
+    ConcernSubmitted,
+    /// A concern was opened.
+    ConcernRead,
+    /// An addendum (a correction with its reason) was added.
+    ConcernAddendum,
+    /// A step was recorded on a concern (acknowledged, matched, a call, a report).
+    ConcernStep,
     /// Something was asked for and refused.
     Denied,
     /// The chain was continued from a restored backup.
@@ -146,7 +158,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 80] = [
+    pub const ALL: [Action; 86] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignInThrottled,
@@ -225,6 +237,12 @@ impl Action {
         Action::ContactLogged,
         Action::ContactOverride,
         Action::SupervisionRecorded,
+        Action::ConcernDrafted,
+        Action::ConcernDraftDiscarded,
+        Action::ConcernSubmitted,
+        Action::ConcernRead,
+        Action::ConcernAddendum,
+        Action::ConcernStep,
         Action::Denied,
         Action::RestoreCheckpoint,
     ];
@@ -308,6 +326,12 @@ impl Action {
             Action::ProcessNoteWritten => "process-note.written",
             Action::ContactLogged => "contact.logged",
             Action::ContactOverride => "contact.override",
+            Action::ConcernDrafted => "concern.drafted",
+            Action::ConcernDraftDiscarded => "concern.draft-discarded",
+            Action::ConcernSubmitted => "concern.submitted",
+            Action::ConcernRead => "concern.read",
+            Action::ConcernAddendum => "concern.addendum",
+            Action::ConcernStep => "concern.step",
             Action::SupervisionRecorded => "supervision.recorded",
             Action::Denied => "denied",
             Action::RestoreCheckpoint => "restore.checkpoint",

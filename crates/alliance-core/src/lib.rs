@@ -31,6 +31,7 @@ pub mod policy;
 pub mod process_notes;
 pub mod random;
 pub mod readability;
+pub mod safeguarding;
 pub mod schedule;
 pub mod schedule_import;
 pub mod service;

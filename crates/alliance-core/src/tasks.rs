@@ -46,6 +46,9 @@ pub enum Recipient {
     User(UserId),
     /// Every active holder of the role.
     Role(Role),
+    /// Everyone on the safeguarding rota on duty when it fires (the DSL and deputies), and
+    /// every active service lead: the escalation of an urgent concern.
+    OnDuty,
 }
 
 impl Recipient {
@@ -54,10 +57,14 @@ impl Recipient {
         match self {
             Recipient::User(id) => id.to_string(),
             Recipient::Role(role) => format!("role:{}", role.code()),
+            Recipient::OnDuty => "on-duty".to_owned(),
         }
     }
 
     pub fn parse(code: &str) -> Result<Self, String> {
+        if code == "on-duty" {
+            return Ok(Recipient::OnDuty);
+        }
         match code.strip_prefix("role:") {
             Some(role) => Role::parse(role).map(Recipient::Role),
             None => UserId::parse(code).map(Recipient::User),
@@ -114,10 +121,46 @@ pub enum Rule {
     DecideOnObjection,
     /// A review meeting with the carers is due (at the service's interval).
     CarerReview,
+    /// A new safeguarding concern: the DSL or a deputy acknowledges it (by the end of the
+    /// working day, as the service's timing says).
+    AcknowledgeConcern,
+    /// An urgent concern: the DSL on duty acknowledges it within the service's minutes.
+    AcknowledgeUrgentConcern,
+    /// An urgent concern was not acknowledged in time: everyone on duty and the service lead
+    /// are told.
+    UrgentConcernEscalated,
+    /// Nobody acknowledged an urgent concern (or nobody was on duty): its raiser calls the
+    /// emergency duty team or 999 now, and records that they did.
+    CallEmergencyServices,
+    /// A legal duty falls on the raiser personally (female genital mutilation): report, and
+    /// record the reference.
+    StatutoryReport,
+    /// Self-harm or suicide risk: the DSL reviews the risk.
+    RiskReview,
+    /// The lead therapist is told that a risk review was opened for their child.
+    RiskReviewShared,
+    /// An allegation against a member of staff: refer it to the local authority designated
+    /// officer.
+    ReferAllegation,
+}
+
+/// When a rule's task is due, counted from when it is raised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Due {
+    /// After this many working days (at the end of the working day that many days on).
+    WorkingDays(u32),
+    /// At once (the task is already overdue when raised).
+    Now,
+    /// Within the service's urgent-acknowledgement minutes (safeguarding timing).
+    UrgentMinutes,
+    /// By the service's non-urgent acknowledgement (safeguarding timing).
+    SafeguardingAcknowledgement,
+    /// By the service's allegation referral time (safeguarding timing).
+    AllegationReferral,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 13] = [
+    pub const ALL: [Rule; 21] = [
         Rule::ArrangeFirstSession,
         Rule::JoinedCaseTeam,
         Rule::CaseTransferred,
@@ -131,6 +174,14 @@ impl Rule {
         Rule::RevisitExplanations,
         Rule::DecideOnObjection,
         Rule::CarerReview,
+        Rule::AcknowledgeConcern,
+        Rule::AcknowledgeUrgentConcern,
+        Rule::UrgentConcernEscalated,
+        Rule::CallEmergencyServices,
+        Rule::StatutoryReport,
+        Rule::RiskReview,
+        Rule::RiskReviewShared,
+        Rule::ReferAllegation,
     ];
 
     pub fn code(self) -> &'static str {
@@ -148,6 +199,14 @@ impl Rule {
             Rule::RevisitExplanations => "case.revisit-explanations",
             Rule::DecideOnObjection => "case.decide-on-objection",
             Rule::CarerReview => "case.carer-review",
+            Rule::AcknowledgeConcern => "concern.acknowledge",
+            Rule::AcknowledgeUrgentConcern => "concern.acknowledge-urgent",
+            Rule::UrgentConcernEscalated => "concern.urgent-escalated",
+            Rule::CallEmergencyServices => "concern.call-emergency-services",
+            Rule::StatutoryReport => "concern.statutory-report",
+            Rule::RiskReview => "concern.risk-review",
+            Rule::RiskReviewShared => "concern.risk-review-shared",
+            Rule::ReferAllegation => "allegation.refer",
         }
     }
 
@@ -169,24 +228,42 @@ impl Rule {
             | Rule::FirstSessionChecklist
             | Rule::RevisitExplanations
             | Rule::DecideOnObjection
-            | Rule::CarerReview => TaskKind::Task,
-            Rule::JoinedCaseTeam | Rule::CaseTransferred | Rule::Overdue => TaskKind::Notice,
+            | Rule::CarerReview
+            | Rule::AcknowledgeConcern
+            | Rule::AcknowledgeUrgentConcern
+            | Rule::CallEmergencyServices
+            | Rule::StatutoryReport
+            | Rule::RiskReview
+            | Rule::ReferAllegation => TaskKind::Task,
+            Rule::JoinedCaseTeam
+            | Rule::CaseTransferred
+            | Rule::Overdue
+            | Rule::UrgentConcernEscalated
+            | Rule::RiskReviewShared => TaskKind::Notice,
         }
     }
 
-    /// For a task: how many working days it has, counted from when it was raised.
-    pub fn due_in_working_days(self) -> Option<u32> {
+    /// For a task: when it is due, counted from when it was raised.
+    pub fn due(self) -> Option<Due> {
         match self {
-            Rule::ArrangeFirstSession => Some(10),
+            Rule::ArrangeFirstSession => Some(Due::WorkingDays(10)),
             // Raised a week before the session it is for.
-            Rule::FrameChanged | Rule::PrepareForBreak | Rule::EndingCountdown => Some(5),
-            Rule::CloseAtPlannedEnding => Some(10),
+            Rule::FrameChanged | Rule::PrepareForBreak | Rule::EndingCountdown => {
+                Some(Due::WorkingDays(5))
+            }
+            Rule::CloseAtPlannedEnding => Some(Due::WorkingDays(10)),
             Rule::ReAgree
             | Rule::FirstSessionChecklist
             | Rule::RevisitExplanations
-            | Rule::CarerReview => Some(10),
+            | Rule::CarerReview => Some(Due::WorkingDays(10)),
             // The work waits on it.
-            Rule::DecideOnObjection => Some(5),
+            Rule::DecideOnObjection => Some(Due::WorkingDays(5)),
+            Rule::AcknowledgeConcern | Rule::RiskReview => Some(Due::SafeguardingAcknowledgement),
+            Rule::AcknowledgeUrgentConcern => Some(Due::UrgentMinutes),
+            Rule::CallEmergencyServices => Some(Due::Now),
+            // The end of the next working day (the FGM duty's "normally").
+            Rule::StatutoryReport => Some(Due::WorkingDays(1)),
+            Rule::ReferAllegation => Some(Due::AllegationReferral),
             _ => None,
         }
     }
@@ -212,10 +289,22 @@ impl Rule {
             | Rule::FirstSessionChecklist
             | Rule::RevisitExplanations
             | Rule::DecideOnObjection
-            | Rule::CarerReview => &[Step {
+            | Rule::CarerReview
+            | Rule::StatutoryReport => &[Step {
                 after_working_days: 0,
                 notify: StepRecipient::Owner,
             }],
+            // Non-urgent acknowledgements and risk reviews: the owner, then the service lead.
+            Rule::AcknowledgeConcern | Rule::RiskReview | Rule::ReferAllegation => &[
+                Step {
+                    after_working_days: 0,
+                    notify: StepRecipient::Owner,
+                },
+                Step {
+                    after_working_days: 1,
+                    notify: StepRecipient::Role(Role::ServiceLead),
+                },
+            ],
             _ => &[],
         }
     }
@@ -250,6 +339,32 @@ impl Rule {
             Rule::DecideOnObjection => format!(
                 "Decide on an objection to the work of case {reference}: the start is paused"
             ),
+            Rule::AcknowledgeConcern => {
+                format!("Acknowledge safeguarding concern {reference}")
+            }
+            Rule::AcknowledgeUrgentConcern => {
+                format!("URGENT: acknowledge safeguarding concern {reference} now")
+            }
+            Rule::UrgentConcernEscalated => {
+                format!("URGENT: safeguarding concern {reference} was not acknowledged in time")
+            }
+            Rule::CallEmergencyServices => format!(
+                "Call the emergency duty team or 999 now about concern {reference}, then record that you did"
+            ),
+            Rule::StatutoryReport => {
+                format!(
+                    "Make your statutory report for concern {reference} and record the reference"
+                )
+            }
+            Rule::RiskReview => {
+                format!("Review the risk of self-harm or suicide: concern {reference}")
+            }
+            Rule::RiskReviewShared => {
+                format!("A safeguarding risk review was opened for the child of case {reference}")
+            }
+            Rule::ReferAllegation => {
+                format!("Refer allegation {reference} to the local authority designated officer")
+            }
         }
     }
 }
@@ -316,7 +431,12 @@ mod tests {
         for rule in Rule::ALL {
             assert_eq!(Rule::parse(rule.code()), Ok(rule));
             if rule.kind() == TaskKind::Notice {
-                assert!(rule.ladder().is_empty() && rule.due_in_working_days().is_none());
+                assert!(rule.ladder().is_empty() && rule.due().is_none());
+            } else {
+                assert!(
+                    rule.due().is_some(),
+                    "{rule:?} is a task without a due time"
+                );
             }
         }
         assert!(Rule::parse("nope").is_err());
@@ -338,6 +458,10 @@ mod tests {
         assert_eq!(role.code(), "role:service-lead");
         assert_eq!(Recipient::parse("role:service-lead"), Ok(role));
         assert!(Recipient::parse("role:king").is_err());
+        assert_eq!(
+            Recipient::parse(&Recipient::OnDuty.code()),
+            Ok(Recipient::OnDuty)
+        );
     }
 
     #[test]

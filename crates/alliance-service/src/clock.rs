@@ -14,6 +14,30 @@ impl Clock for SystemClock {
     }
 }
 
+/// The system clock moved to start at a chosen instant and run on from there: for rehearsing
+/// and testing what happens at 02:00 on a Sunday, never for a live service (the server says
+/// so loudly when it starts with one).
+#[derive(Debug, Clone, Copy)]
+pub struct ShiftedClock {
+    offset: jiff::SignedDuration,
+}
+
+impl ShiftedClock {
+    pub fn starting_at(start: Timestamp) -> Self {
+        Self {
+            offset: start.duration_since(Timestamp::now()),
+        }
+    }
+}
+
+impl Clock for ShiftedClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+            .checked_add(self.offset)
+            .unwrap_or_else(|_| Timestamp::now())
+    }
+}
+
 /// The operating system's random number generator.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct OsRandom;

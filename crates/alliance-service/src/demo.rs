@@ -462,6 +462,32 @@ async fn fill(
         progress.advance(1);
     }
 
+    // The out-of-hours contacts every raiser is shown (made up; the numbers are Ofcom's
+    // drama numbers, which never connect), with each school's own DSL. The rota is left
+    // empty: an administrator or the DSL fills it in.
+    let mut contacts = alliance_core::safeguarding::Contacts {
+        emergency_duty_team: demo_contact("Demo County emergency duty team", "020 7946 0000"),
+        designated_officer: demo_contact("Demo County designated officer (LADO)", "020 7946 0001"),
+        out_of_hours_note: "Out of hours, call the emergency duty team; if a child is in immediate danger, call 999.".to_owned(),
+        ..Default::default()
+    };
+    for (n, school) in schools.iter().enumerate() {
+        contacts.sites.insert(
+            school.id.to_string(),
+            alliance_core::safeguarding::SiteContacts {
+                school_dsl: demo_contact(
+                    &format!("School DSL {}", n + 1),
+                    &format!("020 7946 {:04}", 100 + n),
+                ),
+                ..Default::default()
+            },
+        );
+    }
+    alliance
+        .set_safeguarding_contacts(admin, &contacts, None)
+        .await
+        .map_err(refused("the demo safeguarding contacts"))?;
+
     let mut planner = ChildPlanner::new(today, schools, therapists.len());
     let mut open_cases: Vec<(CaseId, usize, SiteId)> = Vec::new();
     progress.step("children", u64::from(shape.children));
@@ -1003,6 +1029,14 @@ fn rooms(rng: &mut StdRng, names: &[&str]) -> Vec<RoomInput> {
 
 fn out_of_hours(rng: &mut StdRng) -> String {
     format!("Emergency duty team: {}; police: 999", landline(rng))
+}
+
+fn demo_contact(name: &str, phone: &str) -> alliance_core::safeguarding::Contact {
+    alliance_core::safeguarding::Contact {
+        name: name.to_owned(),
+        phone: phone.to_owned(),
+        email: String::new(),
+    }
 }
 
 /// The service's sites: `schools` schools (the first two primary, the third secondary, then

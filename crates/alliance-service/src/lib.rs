@@ -25,6 +25,7 @@ pub mod keys;
 pub mod letters;
 pub mod mail;
 pub mod process_notes;
+pub mod safeguarding;
 pub mod session_records;
 pub mod store;
 pub mod supervision;
@@ -33,7 +34,7 @@ pub mod timetables;
 
 pub use app::{Alliance, Settings};
 pub use auth::{AccountRequest, Actor, NextStep, SessionState, Via};
-pub use clock::{OsRandom, SystemClock};
+pub use clock::{OsRandom, ShiftedClock, SystemClock};
 pub use error::{AppError, AppResult};
 pub use store::{
     AccountStore, AgreementStore, AuditBatch, AuditStore, Booked, BookingStore, CalendarStore,
@@ -46,6 +47,9 @@ pub use store::{
     StoredCase, StoredChecklistItem, StoredChild, StoredComment, StoredConsentEntry, StoredHoliday,
     StoredSession, SystemStore, TableInventory, TaskFilter, TaskStore, TeamChange, TokenRecord,
     TokenStore, UserFilter,
+};
+pub use store::{
+    ConcernLink, ConcernStore, SealedUnder, StoredConcern, StoredConcernAddendum, StoredConcernStep,
 };
 pub use store::{
     ContactLogStore, ProcessNoteStore, SessionRecordStore, StoredAmendment, StoredContact,

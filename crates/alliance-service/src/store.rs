@@ -91,6 +91,7 @@ pub trait Store:
     + ProcessNoteStore
     + ContactLogStore
     + SupervisionStore
+    + ConcernStore
 {
 }
 
@@ -114,6 +115,7 @@ impl<T> Store for T where
         + ProcessNoteStore
         + ContactLogStore
         + SupervisionStore
+        + ConcernStore
 {
 }
 
@@ -1626,4 +1628,230 @@ pub trait SupervisionStore: Send + Sync + 'static {
 
     /// Supervisions where `user` was the supervisee or the supervisor, newest first.
     async fn supervisions_of(&self, user: UserId) -> Result<Vec<StoredSupervision>, StoreError>;
+}
+
+/// Which key a safeguarding row is sealed under (kept with the row, because a concern raised
+/// by look-up is sealed before the DSL knows whose it is).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SealedUnder {
+    /// The child's safeguarding key (the concern's `child_id`).
+    Child,
+    /// The service key `safeguarding-intake`: a concern raised by look-up, before matching.
+    Intake,
+    /// The service key `allegations`: allegations against staff.
+    Allegations,
+}
+
+impl SealedUnder {
+    pub fn code(self) -> &'static str {
+        match self {
+            SealedUnder::Child => "child",
+            SealedUnder::Intake => "intake",
+            SealedUnder::Allegations => "allegations",
+        }
+    }
+
+    pub fn parse(code: &str) -> Result<Self, String> {
+        match code {
+            "child" => Ok(Self::Child),
+            "intake" => Ok(Self::Intake),
+            "allegations" => Ok(Self::Allegations),
+            _ => Err(format!("unknown sealing {code:?}")),
+        }
+    }
+}
+
+/// A safeguarding concern or an allegation as stored. What it says (`content`, a JSON
+/// [`alliance_core::safeguarding::ConcernContent`]) and the child as typed at a look-up
+/// (`lookup`) are sealed, bound to `concerns.content` / `concerns.lookup` and the row's id.
+/// Once submitted the row is sealed: the database refuses any change but the DSL's one
+/// matching of a looked-up child (child_id from NULL, content re-sealed under that child's
+/// key), and refuses deletion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredConcern {
+    pub id: alliance_core::safeguarding::ConcernId,
+    pub kind: alliance_core::safeguarding::ConcernKind,
+    pub status: alliance_core::safeguarding::ConcernStatus,
+    /// `None` until the DSL matches a concern raised by look-up.
+    pub child_id: Option<ChildId>,
+    pub author: UserId,
+    /// For an allegation: the member of staff it is about.
+    pub subject_user: Option<UserId>,
+    /// The session record it was raised from, if any.
+    pub session_id: Option<BookingId>,
+    /// The answer to "is the child in immediate danger?", fixed at submission.
+    pub urgent: bool,
+    pub sealed_under: SealedUnder,
+    pub content: Sealed,
+    /// Sealed under the intake key whatever `sealed_under` says.
+    pub lookup: Option<Sealed>,
+    pub version: Version,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub submitted_at: Option<Timestamp>,
+}
+
+/// A step recorded on a submitted concern (append-only). `detail` (a JSON
+/// [`alliance_core::safeguarding::StepDetail`]) is sealed under `sealed_under`, bound to
+/// `concern_steps.detail` and the step's id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredConcernStep {
+    pub id: Uuid,
+    pub concern_id: alliance_core::safeguarding::ConcernId,
+    pub kind: alliance_core::safeguarding::StepKind,
+    pub actor: UserId,
+    pub sealed_under: SealedUnder,
+    pub detail: Sealed,
+    pub created_at: Timestamp,
+}
+
+/// An addendum: a correction or something learnt later, with its reason (append-only;
+/// `content` sealed under `sealed_under`, bound to `concern_addenda.content` and its id).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredConcernAddendum {
+    pub id: Uuid,
+    pub concern_id: alliance_core::safeguarding::ConcernId,
+    pub author: UserId,
+    pub sealed_under: SealedUnder,
+    pub content: Sealed,
+    pub created_at: Timestamp,
+}
+
+/// Another child a concern involves (append-only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConcernLink {
+    pub concern_id: alliance_core::safeguarding::ConcernId,
+    pub child_id: ChildId,
+    pub linked_by: UserId,
+    pub created_at: Timestamp,
+}
+
+/// Safeguarding concerns and allegations: drafts (their author's alone), submission (sealed
+/// from then on), steps, addenda and linked children, all append-only.
+#[async_trait]
+pub trait ConcernStore: Send + Sync + 'static {
+    /// Writes a new draft.
+    async fn create_concern(
+        &self,
+        concern: &StoredConcern,
+        audit: &AuditBatch<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// Replaces a draft's content (and look-up), if it is still a draft at version
+    /// `expected` (a stale version is [`StoreError::Stale`]; a submitted concern is a
+    /// [`StoreError::Conflict`] naming `concerns_submitted`); the version moves on.
+    async fn save_concern_draft(
+        &self,
+        id: alliance_core::safeguarding::ConcernId,
+        content: &Sealed,
+        lookup: Option<&Sealed>,
+        expected: Version,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<StoredConcern, StoreError>;
+
+    /// Deletes a draft; false when there is no such draft (submitted concerns are never
+    /// deleted).
+    async fn discard_concern_draft(
+        &self,
+        id: alliance_core::safeguarding::ConcernId,
+        audit: &AuditBatch<'_>,
+    ) -> Result<bool, StoreError>;
+
+    /// Submits a draft at version `expected` with its final content and urgency, writing the
+    /// linked children, in one transaction (the batch's follow-ups are the urgent path's and
+    /// the DSL's tasks). Same conditions as a save.
+    #[allow(clippy::too_many_arguments)]
+    async fn submit_concern(
+        &self,
+        id: alliance_core::safeguarding::ConcernId,
+        content: &Sealed,
+        urgent: bool,
+        links: &[ConcernLink],
+        expected: Version,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<StoredConcern, StoreError>;
+
+    /// The DSL matches a concern raised by look-up to a child: sets `child_id` (only while it
+    /// is `None`), the content re-sealed under the child's key, and writes the step, in one
+    /// transaction; a concern already matched is a [`StoreError::Conflict`] naming
+    /// `concerns_matched`.
+    async fn match_concern(
+        &self,
+        id: alliance_core::safeguarding::ConcernId,
+        child: ChildId,
+        content: &Sealed,
+        step: &StoredConcernStep,
+        audit: &AuditBatch<'_>,
+    ) -> Result<StoredConcern, StoreError>;
+
+    async fn concern(
+        &self,
+        id: alliance_core::safeguarding::ConcernId,
+    ) -> Result<Option<StoredConcern>, StoreError>;
+
+    /// Everything one person raised (drafts too), newest first.
+    async fn concerns_by_author(&self, author: UserId) -> Result<Vec<StoredConcern>, StoreError>;
+
+    /// The submitted concerns (kind `concern`) about a child or linked to them, newest first.
+    async fn concerns_of_child(&self, child: ChildId) -> Result<Vec<StoredConcern>, StoreError>;
+
+    /// Submitted concerns or allegations of `kind` that have no `acknowledged` step yet,
+    /// urgent first, then oldest first.
+    async fn unacknowledged_concerns(
+        &self,
+        kind: alliance_core::safeguarding::ConcernKind,
+    ) -> Result<Vec<StoredConcern>, StoreError>;
+
+    /// The newest `limit` submitted concerns or allegations of `kind`, newest first.
+    async fn recent_concerns(
+        &self,
+        kind: alliance_core::safeguarding::ConcernKind,
+        limit: i64,
+    ) -> Result<Vec<StoredConcern>, StoreError>;
+
+    /// Appends a step (with the batch's follow-ups), and in the same transaction marks done
+    /// every open task of the rules in `closes` whose subject is this concern (record type
+    /// `concern` or `allegation`, record id the concern's id), done by the step's actor.
+    /// Returns how many tasks it closed.
+    async fn add_concern_step(
+        &self,
+        step: &StoredConcernStep,
+        closes: &[Rule],
+        audit: &AuditBatch<'_>,
+    ) -> Result<u64, StoreError>;
+
+    /// A concern's steps, oldest first.
+    async fn concern_steps(
+        &self,
+        concern: alliance_core::safeguarding::ConcernId,
+    ) -> Result<Vec<StoredConcernStep>, StoreError>;
+
+    async fn add_concern_addendum(
+        &self,
+        addendum: &StoredConcernAddendum,
+        audit: &AuditBatch<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// A concern's addenda, oldest first.
+    async fn concern_addenda(
+        &self,
+        concern: alliance_core::safeguarding::ConcernId,
+    ) -> Result<Vec<StoredConcernAddendum>, StoreError>;
+
+    /// Links another child, with the step that records it; a child already linked is a
+    /// [`StoreError::Conflict`] naming `concern_links_pkey`.
+    async fn link_concern_child(
+        &self,
+        link: &ConcernLink,
+        step: &StoredConcernStep,
+        audit: &AuditBatch<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// The children a concern is linked to, oldest link first.
+    async fn concern_links(
+        &self,
+        concern: alliance_core::safeguarding::ConcernId,
+    ) -> Result<Vec<ConcernLink>, StoreError>;
 }

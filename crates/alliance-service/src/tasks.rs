@@ -17,7 +17,7 @@ use alliance_core::calendar::{BankHolidays, Division, WorkingCalendar, WorkingHo
 use alliance_core::crypto::{KeyOwner, SealedAt};
 use alliance_core::identity::{Role, UserId};
 use alliance_core::tasks::{
-    Comment, FiringId, Recipient, Rule, StepRecipient, Subject, Task, TaskId, parse_comment,
+    Comment, Due, FiringId, Recipient, Rule, StepRecipient, Subject, Task, TaskId, parse_comment,
 };
 use alliance_core::{Invalid, Nation, Page, PageRequest, Version};
 use jiff::SignedDuration;
@@ -195,6 +195,7 @@ impl Alliance {
                 _ => Vec::new(),
             }),
             Recipient::Role(role) => self.active_with_role(role).await,
+            Recipient::OnDuty => self.on_duty_and_leads().await,
         }
     }
 
@@ -219,6 +220,14 @@ impl Alliance {
 
     /// Whether `user` may see what `subject` points at (the record's own check).
     async fn may_see_subject(&self, user: UserId, subject: &Option<Subject>) -> AppResult<bool> {
+        if let Some(subject) = subject
+            && matches!(subject.record_type.as_str(), "concern" | "allegation")
+        {
+            return match self.store.user(user).await? {
+                Some(person) => self.may_see_concern_subject(&person, subject).await,
+                None => Ok(false),
+            };
+        }
         let Some(child) = subject.as_ref().and_then(|s| s.child) else {
             return Ok(true);
         };
@@ -263,6 +272,7 @@ impl Alliance {
     pub async fn run_scheduler_once(&self, worker: &str) -> AppResult<SchedulerReport> {
         let mut report = SchedulerReport::default();
         let calendar = self.working_calendar().await?;
+        let (timing, _) = self.safeguarding_timing().await?;
         let origin = alliance_core::audit::Origin {
             request_id: format!("scheduler-{worker}"),
             address: "local".to_owned(),
@@ -284,15 +294,35 @@ impl Alliance {
                 break;
             }
             for firing in claimed {
+                // A scheduled escalation nobody needs any more (the concern was
+                // acknowledged): spent without raising anything.
+                if !self.safeguarding_firing_wanted(&firing).await? {
+                    let audit = self.audit_batch(&origin, Vec::new());
+                    if self.store.fire(firing.id, &[], &[], now, &audit).await? {
+                        report.fired += 1;
+                    }
+                    continue;
+                }
                 let reference = if firing.reference.is_empty() {
                     self.reference_for(&firing.subject).await?
                 } else {
                     firing.reference.clone()
                 };
-                let due_at = firing
-                    .rule
-                    .due_in_working_days()
-                    .map(|n| calendar.deadline_after_working_days(now, n));
+                let due_at = firing.rule.due().map(|due| match due {
+                    Due::WorkingDays(n) => calendar.deadline_after_working_days(now, n),
+                    Due::Now => now,
+                    Due::UrgentMinutes => now
+                        .saturating_add(jiff::SignedDuration::from_mins(i64::from(
+                            timing.urgent_acknowledge_minutes,
+                        )))
+                        .unwrap_or(now),
+                    Due::SafeguardingAcknowledgement => match timing.acknowledge_working_days {
+                        0 => calendar.end_of_working_day(now),
+                        n => calendar.deadline_after_working_days(now, n),
+                    },
+                    Due::AllegationReferral => calendar
+                        .deadline_after_working_days(now, timing.allegation_refer_working_days),
+                });
                 let mut tasks = Vec::new();
                 for owner in self.recipients(firing.recipient).await? {
                     if !self.may_see_subject(owner, &firing.subject).await? {

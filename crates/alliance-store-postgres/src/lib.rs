@@ -111,6 +111,15 @@ impl PostgresStore {
                 "REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM {role}"
             ));
             statements.push(format!("REVOKE DELETE, TRUNCATE ON audit_head FROM {role}"));
+            // Safeguarding: steps, addenda and linked children are append-only for the
+            // server; a concern keeps UPDATE and DELETE for its drafts (the triggers seal a
+            // submitted one), and no table of them may be truncated, which no row trigger sees.
+            for table in ["concern_links", "concern_steps", "concern_addenda"] {
+                statements.push(format!(
+                    "REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM {role}"
+                ));
+            }
+            statements.push(format!("REVOKE TRUNCATE ON concerns FROM {role}"));
         }
         let mut tx = self.store.pool().begin().await.map_err(map_error)?;
         for statement in statements {

@@ -490,11 +490,13 @@ impl_for_both_engines!(BookingStore {
         };
         // The sessions the old slot planned from the new one's start, not yet held: they were
         // only planned, and the new series replaces them (so they are not clashes either). A
-        // session someone has begun a record of was held, whatever its attendance says: kept.
+        // session someone has begun a record of, or raised a concern from, was held, whatever
+        // its attendance says: kept.
         sqlx::query(
             "DELETE FROM therapy_sessions WHERE case_id = $1 AND regular = TRUE \
              AND attendance IS NULL AND date >= $2 \
-             AND NOT EXISTS (SELECT 1 FROM session_records r WHERE r.session_id = therapy_sessions.id)",
+             AND NOT EXISTS (SELECT 1 FROM session_records r WHERE r.session_id = therapy_sessions.id) \
+             AND NOT EXISTS (SELECT 1 FROM concerns c WHERE c.session_id = therapy_sessions.id)",
         )
         .bind(slot.case_id.to_string())
         .bind(s.from.to_string())

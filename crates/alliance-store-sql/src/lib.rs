@@ -74,6 +74,11 @@ macro_rules! impl_for_both_engines {
             for<'r> $crate::session_records::SessionRecordRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
             for<'r> $crate::session_records::RecordStateRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
             for<'r> $crate::session_records::AmendmentRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::concerns::ConcernRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::concerns::ConcernStateRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::concerns::ConcernStepRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::concerns::ConcernAddendumRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::concerns::ConcernLinkRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
         {
             $($body)*
         }
@@ -89,6 +94,8 @@ pub mod bookings; // public only because the bounds of the Store impls name its 
 mod calendars;
 pub mod case_notes; // public only because the bounds of the Store impls name its rows
 mod children;
+#[doc(hidden)]
+pub mod concerns; // public only because the bounds of the Store impls name its rows
 mod directory;
 #[doc(hidden)]
 pub mod explanations; // public only because the bounds of the Store impls name its rows

@@ -6,6 +6,12 @@ use alliance_service::AppError;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
+/// A conflict's words when a use-case wrote them for people (a sentence); a bare constraint
+/// name from storage (`agreements_case_number`) is an internal and is never shown.
+fn human(what: &str) -> Option<&str> {
+    what.contains(' ').then_some(what)
+}
+
 /// For the API.
 pub fn api(err: AppError) -> ApiError {
     match err {
@@ -16,7 +22,10 @@ pub fn api(err: AppError) -> ApiError {
         AppError::NotFound => Problem::for_status(StatusCode::NOT_FOUND).into(),
         AppError::Invalid(invalid) => invalid.into(),
         AppError::Stale(current) => alliance_service::StoreError::Stale { current }.into(),
-        AppError::Conflict(_) => Problem::for_status(StatusCode::CONFLICT).into(),
+        AppError::Conflict(what) => match human(&what) {
+            Some(why) => Problem::for_status(StatusCode::CONFLICT).detail(why).into(),
+            None => Problem::for_status(StatusCode::CONFLICT).into(),
+        },
         AppError::Throttled(wait) => Problem::for_status(StatusCode::TOO_MANY_REQUESTS)
             .detail(format!(
                 "Too many attempts. Try again in {} seconds.",
@@ -55,9 +64,12 @@ pub fn page(err: AppError) -> Response {
             StatusCode::CONFLICT,
             "Someone else changed this while you were working on it. Go back and reload the page to see their change, then make yours again.".to_owned(),
         ),
-        AppError::Conflict(_) => (
+        AppError::Conflict(what) => (
             StatusCode::CONFLICT,
-            "This clashes with something already stored.".to_owned(),
+            match human(&what) {
+                Some(why) => format!("You cannot do this: {why}."),
+                None => "This clashes with something already stored.".to_owned(),
+            },
         ),
         AppError::Throttled(wait) => {
             let mut response = PageError {

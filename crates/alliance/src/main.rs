@@ -304,6 +304,10 @@ struct ServeArgs {
         value_parser = clap::value_parser!(u32).range(1..=480)
     )]
     session_idle_minutes: u32,
+    /// For rehearsals and tests only: the server's clock starts at this instant (RFC 3339,
+    /// e.g. 2026-12-06T02:00:00Z) and runs on from there. Never on a live service.
+    #[arg(long, env = "ALLIANCE_CLOCK_STARTS_AT", value_name = "INSTANT")]
+    clock_starts_at: Option<jiff::Timestamp>,
 }
 
 #[derive(Args)]
@@ -523,13 +527,21 @@ fn describe(err: StoreError, settings: &Settings) -> anyhow::Error {
 /// Alliance over the open databases, with the system clock, the OS's randomness and the
 /// master key files. Fails, clearly, when the master key does not match the key store.
 async fn build_alliance(settings: &Settings, opened: &Opened) -> anyhow::Result<Alliance> {
+    build_alliance_with_clock(settings, opened, Arc::new(SystemClock)).await
+}
+
+async fn build_alliance_with_clock(
+    settings: &Settings,
+    opened: &Opened,
+    clock: Arc<dyn alliance_core::Clock>,
+) -> anyhow::Result<Alliance> {
     let random: Arc<dyn Random> = Arc::new(OsRandom);
     let masters = Arc::new(keys::FileMasterKeys::new(settings.master_key_file.clone())?);
     let ring = KeyRing::new(opened.keys.key_store(), masters, random.clone());
     Alliance::start(
         opened.main.store(),
         ring,
-        Arc::new(SystemClock),
+        clock,
         random,
         alliance_service::Settings::default(),
     )
@@ -557,7 +569,17 @@ async fn serve(settings: &Settings, args: &ServeArgs) -> anyhow::Result<()> {
     let (demo, scheduler_interval) = (args.demo, args.scheduler_interval);
     settings.check_transport()?;
     let database = open_for_writing(settings).await?;
-    let alliance = build_alliance(settings, &database)
+    let clock: Arc<dyn alliance_core::Clock> = match args.clock_starts_at {
+        Some(start) => {
+            tracing::warn!(
+                %start,
+                "the clock is shifted (--clock-starts-at): for rehearsals and tests only, never a live service"
+            );
+            Arc::new(alliance_service::ShiftedClock::starting_at(start))
+        }
+        None => Arc::new(SystemClock),
+    };
+    let alliance = build_alliance_with_clock(settings, &database, clock)
         .await?
         .with_idle_timeout(args.session_idle_minutes);
     let alliance = match mailer(settings)? {

@@ -15,6 +15,7 @@ mod letters;
 mod library;
 mod me;
 mod process_notes;
+mod safeguarding;
 mod service;
 mod session_records;
 mod sessions;
@@ -83,6 +84,13 @@ pub use service::ServiceView;
         (name = "supervision", description = "Supervision records: the date, the supervisor, \
             the time, the cases discussed (by number, never a name) and the actions agreed. A \
             supervisor records them for their own supervisees; each person reads their own"),
+        (name = "safeguarding", description = "Safeguarding concerns in the child's words \
+            and allegations against staff: a draft seen by its author alone, sealed on \
+            submitting (no edit, no delete; corrections are addenda with reasons), the urgent \
+            path along the on-duty rota, legal duties by category, linked children each named \
+            only to their own child's readers, the DSL's queue, the rota, the out-of-hours \
+            contacts and the timing. A concern the caller may not reach is not found, exactly \
+            as one that does not exist; an allegation is never shown to its subject"),
         (name = "children", description = "Children, their carers, their cases and case teams, \
             and what may be sent to a carer. Each caller sees only what the access policy \
             allows: a child they may not know about is not found, and a supervisor may see a \
@@ -180,6 +188,29 @@ pub fn router() -> OpenApiRouter<AppState> {
             process_notes::write_process_note
         ))
         .routes(routes!(contacts::case_contacts, contacts::log_contact))
+        .routes(routes!(safeguarding::raise_concern))
+        .routes(routes!(safeguarding::raise_allegation))
+        .routes(routes!(
+            safeguarding::get_concern,
+            safeguarding::save_draft,
+            safeguarding::discard_draft
+        ))
+        .routes(routes!(safeguarding::submit_concern))
+        .routes(routes!(safeguarding::acknowledge))
+        .routes(routes!(safeguarding::record_step))
+        .routes(routes!(safeguarding::add_addendum))
+        .routes(routes!(safeguarding::match_child))
+        .routes(routes!(safeguarding::link_child))
+        .routes(routes!(safeguarding::my_concerns))
+        .routes(routes!(safeguarding::child_concerns))
+        .routes(routes!(safeguarding::queue))
+        .routes(routes!(safeguarding::badge))
+        .routes(routes!(safeguarding::get_rota, safeguarding::set_rota))
+        .routes(routes!(
+            safeguarding::get_contacts,
+            safeguarding::set_contacts
+        ))
+        .routes(routes!(safeguarding::get_timing, safeguarding::set_timing))
         .routes(routes!(supervision::my_supervision))
         .routes(routes!(supervision::record_supervision))
         .routes(routes!(timetables::my_week))
@@ -297,6 +328,11 @@ mod tests {
             "/api/v1/service/contact-policy",
             "/api/v1/me/supervision",
             "/api/v1/supervisions",
+            "/api/v1/concerns",
+            "/api/v1/concerns/{id}",
+            "/api/v1/allegations",
+            "/api/v1/safeguarding/queue",
+            "/api/v1/safeguarding/rota",
         ] {
             assert!(
                 paths.iter().any(|p| *p == expected),

@@ -12,6 +12,7 @@ pub(crate) mod handouts;
 mod letters;
 mod library;
 mod process_notes;
+mod safeguarding;
 mod session_records;
 mod sessions;
 mod sign_in;
@@ -56,6 +57,7 @@ pub fn router() -> Router<AppState> {
         .merge(library::router())
         .merge(feeds::router())
         .merge(timetables::router())
+        .merge(safeguarding::router())
 }
 
 /// The signed-in person, as the layout shows them.
@@ -68,6 +70,14 @@ pub struct LayoutUser {
     pub supervision: bool,
     /// Open tasks and notices, for the badge (filled in by [`Layout::load`]).
     pub open_tasks: usize,
+    /// Whether the person may raise a safeguarding concern (everyone who works with children).
+    pub may_raise: bool,
+    /// Whether the navigation offers the safeguarding page (those who may raise, and those who
+    /// keep its rota and contacts).
+    pub safeguarding: bool,
+    /// What awaits the person on the safeguarding queue, for its badge (filled in by
+    /// [`Layout::load`]).
+    pub safeguarding_badge: usize,
 }
 
 /// What the layout shows on every page.
@@ -92,6 +102,11 @@ impl Layout {
                     supervision: actor.user.has_role(Role::Therapist)
                         || actor.user.has_role(Role::Supervisor),
                     open_tasks: 0,
+                    may_raise: alliance_core::safeguarding::may_raise(&actor.user),
+                    safeguarding: alliance_core::safeguarding::may_raise(&actor.user)
+                        || alliance_core::safeguarding::may_edit_rota(&actor.user)
+                        || alliance_core::safeguarding::may_edit_settings(&actor.user),
+                    safeguarding_badge: 0,
                 }),
                 match &actor.via {
                     Via::Session { csrf_token, .. } => csrf_token.clone(),
@@ -121,13 +136,21 @@ impl Layout {
         Ok(layout)
     }
 
-    /// Fills in the badge. A failure to count leaves the badge empty rather than failing
-    /// the page.
+    /// Fills in the badges (tasks, and the safeguarding queue). A failure to count leaves a
+    /// badge empty rather than failing the page.
     pub async fn count_tasks(&mut self, state: &AppState, auth: &Auth) {
         if let (Some(user), Auth::Signed(actor)) = (self.user.as_mut(), auth) {
             match state.alliance.open_task_count(actor).await {
                 Ok(n) => user.open_tasks = n,
                 Err(err) => tracing::warn!(%err, "the task badge could not be counted"),
+            }
+            if user.safeguarding {
+                match state.alliance.safeguarding_badge(&actor.user).await {
+                    Ok(n) => user.safeguarding_badge = n,
+                    Err(err) => {
+                        tracing::warn!(%err, "the safeguarding badge could not be counted");
+                    }
+                }
             }
         }
     }

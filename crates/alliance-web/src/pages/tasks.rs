@@ -149,6 +149,8 @@ async fn task_view(
         .as_ref()
         .and_then(|s| match (s.record_type.as_str(), s.child) {
             ("case", Some(_)) => Some(format!("/cases/{}", s.record_id)),
+            // Shown only to those who reach it (the inbox passes the concern's own check).
+            ("concern" | "allegation", _) => Some(format!("/concerns/{}", s.record_id)),
             (_, Some(child)) => Some(format!("/children/{child}")),
             _ => None,
         });
