@@ -23,6 +23,12 @@ pub enum Action {
     /// Publish a version of an explanation text (the one in use): administrators and the
     /// service lead.
     PublishExplanations,
+    /// Keep the safeguarding on-duty rota: administrators (configuration), the service lead
+    /// and the DSL.
+    KeepSafeguardingRota,
+    /// Change the safeguarding out-of-hours contacts and timing: administrators and the
+    /// service lead.
+    ManageSafeguardingSettings,
 }
 
 /// The decision, with the reason kept for the refusal message shown to staff.
@@ -71,6 +77,27 @@ pub fn decide(user: &User, action: Action) -> Decision {
                 Decision::Allow
             } else {
                 Decision::Deny("only an administrator or the service lead may publish a text")
+            }
+        }
+        Action::KeepSafeguardingRota => {
+            if [Role::Administrator, Role::ServiceLead, Role::Dsl]
+                .into_iter()
+                .any(|r| user.has_role(r))
+            {
+                Decision::Allow
+            } else {
+                Decision::Deny(
+                    "only an administrator, the service lead or the DSL may change the rota",
+                )
+            }
+        }
+        Action::ManageSafeguardingSettings => {
+            if user.has_role(Role::Administrator) || user.has_role(Role::ServiceLead) {
+                Decision::Allow
+            } else {
+                Decision::Deny(
+                    "only an administrator or the service lead may change the contacts and timing",
+                )
             }
         }
     }

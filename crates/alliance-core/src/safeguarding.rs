@@ -617,18 +617,16 @@ pub fn sees_queue(user: &User) -> bool {
     user.has_role(Role::Dsl) || user.has_role(Role::DeputyDsl) || user.has_role(Role::ServiceLead)
 }
 
-/// Who may change the on-duty rota: the administrator (configuration), the service lead and
-/// the DSL.
+/// Who may change the on-duty rota (the policy's `KeepSafeguardingRota`): the administrator
+/// (configuration), the service lead and the DSL.
 pub fn may_edit_rota(user: &User) -> bool {
-    user.has_role(Role::Administrator)
-        || user.has_role(Role::ServiceLead)
-        || user.has_role(Role::Dsl)
+    crate::policy::decide(user, crate::policy::Action::KeepSafeguardingRota).is_allowed()
 }
 
-/// Who may change the out-of-hours contacts and the timing: the administrator and the
-/// service lead.
+/// Who may change the out-of-hours contacts and the timing (the policy's
+/// `ManageSafeguardingSettings`): the administrator and the service lead.
 pub fn may_edit_settings(user: &User) -> bool {
-    user.has_role(Role::Administrator) || user.has_role(Role::ServiceLead)
+    crate::policy::decide(user, crate::policy::Action::ManageSafeguardingSettings).is_allowed()
 }
 
 /// A place on the on-duty rota.
@@ -930,6 +928,28 @@ impl Default for Timing {
 }
 
 impl Timing {
+    /// By when the DSL on duty must acknowledge an urgent concern raised at `raised`.
+    pub fn urgent_deadline(&self, raised: Timestamp) -> Timestamp {
+        raised
+            .saturating_add(jiff::SignedDuration::from_mins(i64::from(
+                self.urgent_acknowledge_minutes,
+            )))
+            .unwrap_or(raised)
+    }
+
+    /// By when a non-urgent concern raised at `raised` must be acknowledged: the end of the
+    /// working day it counts from, or that many working days on.
+    pub fn acknowledge_deadline(
+        &self,
+        raised: Timestamp,
+        calendar: &crate::calendar::WorkingCalendar,
+    ) -> Timestamp {
+        match self.acknowledge_working_days {
+            0 => calendar.end_of_working_day(raised),
+            n => calendar.deadline_after_working_days(raised, n),
+        }
+    }
+
     pub fn check(&self) -> Result<(), Invalid> {
         let mut v = Validator::new();
         if !(5..=240).contains(&self.urgent_acknowledge_minutes) {
@@ -1596,6 +1616,23 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.errors.len(), 2);
+    }
+
+    #[test]
+    fn the_timing_gives_the_urgent_minutes_and_the_next_working_days_end() {
+        let timing = Timing::default();
+        let sunday: Timestamp = "2026-12-06T02:00:00Z".parse().unwrap();
+        assert_eq!(
+            timing.urgent_deadline(sunday),
+            "2026-12-06T02:30:00Z".parse::<Timestamp>().unwrap()
+        );
+        let hours = crate::calendar::WorkingHours::parse("09:00", "17:00").unwrap();
+        let calendar = crate::calendar::WorkingCalendar::new(Vec::new(), hours);
+        // Raised outside working hours: counts from Monday 09:00, due by Monday 17:00.
+        assert_eq!(
+            timing.acknowledge_deadline(sunday, &calendar),
+            "2026-12-07T17:00:00Z".parse::<Timestamp>().unwrap()
+        );
     }
 
     #[test]

@@ -31,7 +31,7 @@ use alliance_core::children::{
 };
 use alliance_core::crypto::{KeyOwner, RecordClass, Sealed, SealedAt, SealingKey};
 use alliance_core::directory::{SiteId, SiteKind};
-use alliance_core::identity::{Role, UserId};
+use alliance_core::identity::{Role, User, UserId};
 use alliance_core::outbound::{self, Item, ItemKind, Recipient, Refusal};
 use alliance_core::policy::Action;
 use alliance_core::tasks::{Recipient as TaskRecipient, Rule, Subject};
@@ -207,6 +207,25 @@ impl Alliance {
         } else {
             Ok(Vec::new())
         }
+    }
+
+    /// Whether `user` may know the child today (their standing with the child's newest case
+    /// and their supervisees), without auditing: for a caller deciding what to show, such as a
+    /// task's owner or a concern's masked linked children.
+    pub(crate) async fn may_know_child_now(&self, user: &User, child: ChildId) -> AppResult<bool> {
+        let cases = self.store.cases_of(child).await?;
+        let supervisees = if user.has_role(Role::Supervisor) {
+            self.store.supervision_links(user.id).await?
+        } else {
+            Vec::new()
+        };
+        let standing = access::standing(
+            user.id,
+            cases.first().map(|c| &c.case),
+            &supervisees,
+            self.today(),
+        );
+        Ok(may_know_child(user, &standing))
     }
 
     /// Audits a refused attempt on a child's record.

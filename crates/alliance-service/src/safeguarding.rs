@@ -17,12 +17,12 @@ use crate::store::{
     AuditBatch, ConcernLink, NewFiring, SealedUnder, StoreError, StoredConcern,
     StoredConcernAddendum, StoredConcernStep,
 };
-use alliance_core::access::may_know_child;
 use alliance_core::audit::{self, Category, Event};
 use alliance_core::cases::CaseId;
 use alliance_core::children::ChildId;
 use alliance_core::crypto::{KeyOwner, RecordClass, Sealed, SealedAt};
 use alliance_core::identity::{Role, User, UserId};
+use alliance_core::policy;
 use alliance_core::safeguarding::{
     self as sg, ChildLookup, ConcernContent, ConcernId, ConcernKind, ConcernStatus, Contact,
     Contacts, Duty, DutyCase, HarmCategory, Reach, Rota, RotaPosition, StepDetail, StepKind,
@@ -380,10 +380,6 @@ impl Alliance {
         Ok((concern, reach))
     }
 
-    fn require_token_write(&self, actor: &Actor) -> AppResult<()> {
-        actor.ensure_may_write()
-    }
-
     // ----- the rota, the contacts and the timing -----
 
     /// The on-duty rota (open to everyone who works here: a raiser needs to know who is on
@@ -467,25 +463,6 @@ impl Alliance {
         Ok(ids)
     }
 
-    async fn active_users_with_role(&self, role: Role) -> AppResult<Vec<User>> {
-        let filter = crate::store::UserFilter {
-            role: Some(role),
-            active: Some(true),
-            search: None,
-        };
-        let mut users = Vec::new();
-        let mut page = alliance_core::PageRequest::parse(Some(200), None)?;
-        loop {
-            let found = self.store.list_users(&filter, &page).await?;
-            users.extend(found.items);
-            match found.next {
-                Some(next) => page = alliance_core::PageRequest::parse(Some(200), Some(&next))?,
-                None => break,
-            }
-        }
-        Ok(users)
-    }
-
     /// Changes the rota (administrators, the service lead, the DSL): everyone on it must be
     /// active and hold the place's role.
     pub async fn set_safeguarding_rota(
@@ -494,14 +471,14 @@ impl Alliance {
         rota: Rota,
         expected: Option<Version>,
     ) -> AppResult<Rota> {
-        if !sg::may_edit_rota(&actor.user) {
-            self.audit_settings_refusal(actor, "update safeguarding rota")
-                .await?;
-            return Err(AppError::Denied(
-                "only an administrator, the service lead or the DSL may change the rota",
-            ));
-        }
-        self.require_token_write(actor)?;
+        self.require(
+            actor,
+            policy::Action::KeepSafeguardingRota,
+            "update safeguarding rota",
+            "service",
+            Some("1".to_owned()),
+        )
+        .await?;
         rota.check()?;
         let mut errors = Vec::new();
         for (i, slot) in rota.slots.iter().enumerate() {
@@ -535,23 +512,6 @@ impl Alliance {
         Ok(rota)
     }
 
-    async fn audit_settings_refusal(&self, actor: &Actor, asked: &str) -> AppResult<()> {
-        self.record(
-            &actor.origin,
-            vec![
-                Event::new(
-                    audit::Action::Denied,
-                    Some(actor.user.id.to_string()),
-                    "service",
-                    Some("1".to_owned()),
-                )
-                .detail(asked),
-            ],
-        )
-        .await?;
-        Ok(())
-    }
-
     /// The out-of-hours contacts (open to everyone who works here).
     pub async fn safeguarding_contacts(&self) -> AppResult<(Contacts, Option<Version>)> {
         Ok(
@@ -573,14 +533,14 @@ impl Alliance {
         contacts: &Contacts,
         expected: Option<Version>,
     ) -> AppResult<Contacts> {
-        if !sg::may_edit_settings(&actor.user) {
-            self.audit_settings_refusal(actor, "update safeguarding contacts")
-                .await?;
-            return Err(AppError::Denied(
-                "only an administrator or the service lead may change the contacts",
-            ));
-        }
-        self.require_token_write(actor)?;
+        self.require(
+            actor,
+            policy::Action::ManageSafeguardingSettings,
+            "update safeguarding contacts",
+            "service",
+            Some("1".to_owned()),
+        )
+        .await?;
         let contacts = Contacts::parse(contacts)?;
         for site in contacts.sites.keys() {
             let id = alliance_core::directory::SiteId::parse(site)
@@ -614,14 +574,14 @@ impl Alliance {
         timing: Timing,
         expected: Option<Version>,
     ) -> AppResult<Timing> {
-        if !sg::may_edit_settings(&actor.user) {
-            self.audit_settings_refusal(actor, "update safeguarding timing")
-                .await?;
-            return Err(AppError::Denied(
-                "only an administrator or the service lead may change the timing",
-            ));
-        }
-        self.require_token_write(actor)?;
+        self.require(
+            actor,
+            policy::Action::ManageSafeguardingSettings,
+            "update safeguarding timing",
+            "service",
+            Some("1".to_owned()),
+        )
+        .await?;
         timing.check()?;
         self.put_settings_document(actor, TIMING, &timing, expected)
             .await?;
@@ -1053,11 +1013,7 @@ impl Alliance {
         }
         let (timing, _) = self.safeguarding_timing().await?;
         let (contacts, _) = self.safeguarding_contacts().await?;
-        let urgent_by = now
-            .saturating_add(jiff::SignedDuration::from_mins(i64::from(
-                timing.urgent_acknowledge_minutes,
-            )))
-            .unwrap_or(now);
+        let urgent_by = timing.urgent_deadline(now);
         let mut follow_ups = Vec::new();
         let mut told = Vec::new();
         let mut call_now = false;
@@ -1331,22 +1287,6 @@ impl Alliance {
         Ok(self.details_of(child).await?.known_as().to_owned())
     }
 
-    async fn may_know(&self, user: &User, child: ChildId) -> AppResult<bool> {
-        let cases = self.store.cases_of(child).await?;
-        let supervisees = if user.has_role(Role::Supervisor) {
-            self.store.supervision_links(user.id).await?
-        } else {
-            Vec::new()
-        };
-        let standing = alliance_core::access::standing(
-            user.id,
-            cases.first().map(|c| &c.case),
-            &supervisees,
-            self.today(),
-        );
-        Ok(may_know_child(user, &standing))
-    }
-
     /// A concern or allegation for a reader who reaches it. `context` is the child whose
     /// record the reader came from: that child is named; every other linked child is
     /// "Another child".
@@ -1416,7 +1356,9 @@ impl Alliance {
             (None, _) => false,
         };
         let (child_label, child_link) = match concern.child_id {
-            Some(child) if primary_visible && self.may_know(&actor.user, child).await? => {
+            Some(child)
+                if primary_visible && self.may_know_child_now(&actor.user, child).await? =>
+            {
                 (self.concern_child_label(child).await?, Some(child))
             }
             // The raiser of a look-up who may not know the child sees what they typed, the
@@ -1440,7 +1382,9 @@ impl Alliance {
         };
         let mut linked = Vec::new();
         for link in &links {
-            if Some(link.child_id) == context && self.may_know(&actor.user, link.child_id).await? {
+            if Some(link.child_id) == context
+                && self.may_know_child_now(&actor.user, link.child_id).await?
+            {
                 linked.push(LinkedChild {
                     child: Some(link.child_id),
                     label: self.concern_child_label(link.child_id).await?,
@@ -1457,18 +1401,14 @@ impl Alliance {
         // The child's own site's emergency duty team only for a reader who may know the child
         // (a look-up's raiser would otherwise see the match in the number).
         let site = match concern.child_id {
-            Some(child) if all || self.may_know(&actor.user, child).await? => {
+            Some(child) if all || self.may_know_child_now(&actor.user, child).await? => {
                 self.child_facts(&concern, lookup.as_ref()).await?.2
             }
             _ => None,
         };
         let submitted = concern.submitted_at;
         let acknowledge_by = match (concern.urgent, submitted) {
-            (true, Some(at)) => at
-                .saturating_add(jiff::SignedDuration::from_mins(i64::from(
-                    timing.urgent_acknowledge_minutes,
-                )))
-                .ok(),
+            (true, Some(at)) => Some(timing.urgent_deadline(at)),
             _ => None,
         };
         let called = stored_steps
@@ -1574,7 +1514,7 @@ impl Alliance {
                 },
                 (_, Some(child))
                     if context.is_none_or(|ctx| ctx == child)
-                        && self.may_know(user, child).await? =>
+                        && self.may_know_child_now(user, child).await? =>
                 {
                     self.concern_child_label(child).await?
                 }
@@ -1596,15 +1536,8 @@ impl Alliance {
                 },
             };
             let due = match (c.submitted_at, acknowledged) {
-                (Some(at), false) if c.urgent => at
-                    .saturating_add(jiff::SignedDuration::from_mins(i64::from(
-                        timing.urgent_acknowledge_minutes,
-                    )))
-                    .ok(),
-                (Some(at), false) => Some(match timing.acknowledge_working_days {
-                    0 => calendar.end_of_working_day(at),
-                    n => calendar.deadline_after_working_days(at, n),
-                }),
+                (Some(at), false) if c.urgent => Some(timing.urgent_deadline(at)),
+                (Some(at), false) => Some(timing.acknowledge_deadline(at, &calendar)),
                 _ => None,
             };
             out.push(ConcernSummary {

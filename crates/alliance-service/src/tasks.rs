@@ -11,11 +11,10 @@ use crate::app::Alliance;
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult};
 use crate::store::{NewFiring, NewTask, StoreError, StoredComment, StoredHoliday, TaskFilter};
-use alliance_core::access::{self, may_know_child};
 use alliance_core::audit::{self, Event};
 use alliance_core::calendar::{BankHolidays, Division, WorkingCalendar, WorkingHours};
 use alliance_core::crypto::{KeyOwner, SealedAt};
-use alliance_core::identity::{Role, UserId};
+use alliance_core::identity::{Role, User, UserId};
 use alliance_core::tasks::{
     Comment, Due, FiringId, Recipient, Rule, StepRecipient, Subject, Task, TaskId, parse_comment,
 };
@@ -200,22 +199,32 @@ impl Alliance {
     }
 
     async fn active_with_role(&self, role: Role) -> AppResult<Vec<UserId>> {
+        Ok(self
+            .active_users_with_role(role)
+            .await?
+            .into_iter()
+            .map(|u| u.id)
+            .collect())
+    }
+
+    /// Every active holder of `role`, through every page of the directory.
+    pub(crate) async fn active_users_with_role(&self, role: Role) -> AppResult<Vec<User>> {
         let filter = crate::store::UserFilter {
             role: Some(role),
             active: Some(true),
             search: None,
         };
-        let mut ids = Vec::new();
+        let mut users = Vec::new();
         let mut page = PageRequest::parse(Some(200), None)?;
         loop {
             let found = self.store.list_users(&filter, &page).await?;
-            ids.extend(found.items.iter().map(|u| u.id));
+            users.extend(found.items);
             match found.next {
                 Some(next) => page = PageRequest::parse(Some(200), Some(&next))?,
                 None => break,
             }
         }
-        Ok(ids)
+        Ok(users)
     }
 
     /// Whether `user` may see what `subject` points at (the record's own check).
@@ -237,19 +246,7 @@ impl Alliance {
         if self.store.child(child).await?.is_none() {
             return Ok(false);
         }
-        let cases = self.store.cases_of(child).await?;
-        let supervisees = if person.has_role(Role::Supervisor) {
-            self.store.supervision_links(user).await?
-        } else {
-            Vec::new()
-        };
-        let standing = access::standing(
-            user,
-            cases.first().map(|c| &c.case),
-            &supervisees,
-            self.today(),
-        );
-        Ok(may_know_child(&person, &standing))
+        self.may_know_child_now(&person, child).await
     }
 
     /// What a title names: the case number for a case, else the record type.
@@ -311,15 +308,8 @@ impl Alliance {
                 let due_at = firing.rule.due().map(|due| match due {
                     Due::WorkingDays(n) => calendar.deadline_after_working_days(now, n),
                     Due::Now => now,
-                    Due::UrgentMinutes => now
-                        .saturating_add(jiff::SignedDuration::from_mins(i64::from(
-                            timing.urgent_acknowledge_minutes,
-                        )))
-                        .unwrap_or(now),
-                    Due::SafeguardingAcknowledgement => match timing.acknowledge_working_days {
-                        0 => calendar.end_of_working_day(now),
-                        n => calendar.deadline_after_working_days(now, n),
-                    },
+                    Due::UrgentMinutes => timing.urgent_deadline(now),
+                    Due::SafeguardingAcknowledgement => timing.acknowledge_deadline(now, &calendar),
                     Due::AllegationReferral => calendar
                         .deadline_after_working_days(now, timing.allegation_refer_working_days),
                 });
