@@ -14,6 +14,7 @@ pub mod cases;
 pub mod checklist;
 pub mod children;
 pub mod clock;
+pub mod concern_workflow;
 pub mod consent;
 pub mod contact_logs;
 pub mod crypto;

@@ -914,6 +914,22 @@ pub struct Timing {
     pub decide_working_days: u32,
     /// Allegations: referred to the designated officer within this many working days.
     pub allegation_refer_working_days: u32,
+    /// After a referral: the local authority acknowledges and decides within one working
+    /// day (clinical-facts section 5.4); feedback is chased when this many pass without it.
+    #[serde(default = "default_referral_feedback_working_days")]
+    pub referral_feedback_working_days: u32,
+    /// The safeguarding file goes to a new school within this many school days (in-year), or
+    /// the first this many days of a new term (clinical-facts section 5.4).
+    #[serde(default = "default_transfer_school_days")]
+    pub transfer_school_days: u32,
+}
+
+fn default_referral_feedback_working_days() -> u32 {
+    1
+}
+
+fn default_transfer_school_days() -> u32 {
+    5
 }
 
 impl Default for Timing {
@@ -923,6 +939,8 @@ impl Default for Timing {
             acknowledge_working_days: 0,
             decide_working_days: 1,
             allegation_refer_working_days: 1,
+            referral_feedback_working_days: default_referral_feedback_working_days(),
+            transfer_school_days: default_transfer_school_days(),
         }
     }
 }
@@ -950,6 +968,16 @@ impl Timing {
         }
     }
 
+    /// By when a concern counted from `from` (its submission, or its re-opening) must be
+    /// decided: the close of the working day that many working days on.
+    pub fn decide_deadline(
+        &self,
+        from: Timestamp,
+        calendar: &crate::calendar::WorkingCalendar,
+    ) -> Timestamp {
+        calendar.deadline_after_working_days(from, self.decide_working_days)
+    }
+
     pub fn check(&self) -> Result<(), Invalid> {
         let mut v = Validator::new();
         if !(5..=240).contains(&self.urgent_acknowledge_minutes) {
@@ -965,10 +993,20 @@ impl Timing {
                 "allegation_refer_working_days",
                 self.allegation_refer_working_days,
             ),
+            (
+                "referral_feedback_working_days",
+                self.referral_feedback_working_days,
+            ),
         ] {
             if n > 10 {
                 v.check::<()>(field, Err("At most 10 working days".to_owned()));
             }
+        }
+        if !(1..=20).contains(&self.transfer_school_days) {
+            v.check::<()>(
+                "transfer_school_days",
+                Err("Between 1 and 20 school days".to_owned()),
+            );
         }
         v.finish()
     }
@@ -1092,10 +1130,29 @@ pub enum StepKind {
     StatutoryReport,
     /// An allegation referred to the local authority designated officer.
     DesignatedOfficerReferral,
+    /// The DSL gathered information (whom they spoke to, what they learnt).
+    InformationGathered,
+    /// The DSL's decision and its rationale (issue 14: no further action, monitor with a
+    /// review date, early help, children's social care, police, another agency).
+    Decided,
+    /// A referral made: the agency, its reference, who was spoken to, when.
+    Referred,
+    /// The agency chased for feedback.
+    Chased,
+    /// Feedback and outcome from the agency.
+    Outcome,
+    /// Closed, with a summary.
+    Closed,
+    /// Re-opened on new information (a fresh decision is then due).
+    Reopened,
+    /// An information-sharing decision: what, with whom, on what basis, consent.
+    InformationShared,
+    /// What the DSL shares with a therapist on the child's case team: all they see of it.
+    SharedWithTeam,
 }
 
 impl StepKind {
-    pub const ALL: [StepKind; 7] = [
+    pub const ALL: [StepKind; 16] = [
         StepKind::Acknowledged,
         StepKind::Matched,
         StepKind::LinkedChild,
@@ -1103,6 +1160,15 @@ impl StepKind {
         StepKind::SchoolDslTold,
         StepKind::StatutoryReport,
         StepKind::DesignatedOfficerReferral,
+        StepKind::InformationGathered,
+        StepKind::Decided,
+        StepKind::Referred,
+        StepKind::Chased,
+        StepKind::Outcome,
+        StepKind::Closed,
+        StepKind::Reopened,
+        StepKind::InformationShared,
+        StepKind::SharedWithTeam,
     ];
 
     pub fn code(self) -> &'static str {
@@ -1114,6 +1180,15 @@ impl StepKind {
             StepKind::SchoolDslTold => "school-dsl-told",
             StepKind::StatutoryReport => "statutory-report",
             StepKind::DesignatedOfficerReferral => "designated-officer-referral",
+            StepKind::InformationGathered => "information-gathered",
+            StepKind::Decided => "decided",
+            StepKind::Referred => "referred",
+            StepKind::Chased => "chased",
+            StepKind::Outcome => "outcome",
+            StepKind::Closed => "closed",
+            StepKind::Reopened => "reopened",
+            StepKind::InformationShared => "information-shared",
+            StepKind::SharedWithTeam => "shared-with-team",
         }
     }
 
@@ -1126,6 +1201,15 @@ impl StepKind {
             StepKind::SchoolDslTold => "The school's DSL told",
             StepKind::StatutoryReport => "Statutory report made",
             StepKind::DesignatedOfficerReferral => "Referred to the designated officer",
+            StepKind::InformationGathered => "Information gathered",
+            StepKind::Decided => "Decision",
+            StepKind::Referred => "Referral made",
+            StepKind::Chased => "Feedback chased",
+            StepKind::Outcome => "Feedback and outcome",
+            StepKind::Closed => "Closed",
+            StepKind::Reopened => "Re-opened",
+            StepKind::InformationShared => "Information shared",
+            StepKind::SharedWithTeam => "Shared with the therapist",
         }
     }
 
@@ -1137,64 +1221,317 @@ impl StepKind {
     }
 }
 
-/// What a step says (sealed): who was called, the reference, when, by whom: free text, and a
-/// duty's code for a statutory report.
+/// What a step says (sealed). Every field is text as a form sends it; [`StepDetail::parse`]
+/// checks what the step's kind needs and returns the same shape normalised (codes checked,
+/// the date as `2026-12-31`, the time as `14:05`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepDetail {
+    /// Free text: whom was called, what was learnt, the rationale, the summary, what was
+    /// shared.
     #[serde(default)]
     pub note: String,
     #[serde(default)]
     pub reference: String,
+    /// A statutory report's duty code.
     #[serde(default)]
     pub duty: String,
+    /// A decision's code ([`crate::concern_workflow::Decision`]).
+    #[serde(default)]
+    pub decision: String,
+    /// Monitor: the review date.
+    #[serde(default)]
+    pub review_on: String,
+    /// A referral's (or outcome's) agency code ([`crate::concern_workflow::Agency`]).
+    #[serde(default)]
+    pub agency: String,
+    /// The agency's name when it is another agency (or the team within it).
+    #[serde(default)]
+    pub agency_name: String,
+    /// Who was spoken to.
+    #[serde(default)]
+    pub spoken_to: String,
+    /// When it happened (empty: when it was recorded).
+    #[serde(default)]
+    pub on: String,
+    #[serde(default)]
+    pub time: String,
+    /// Information shared: with whom (person and organisation).
+    #[serde(default)]
+    pub with_whom: String,
+    /// Information shared: the lawful basis's code ([`crate::concern_workflow::SharingBasis`]).
+    #[serde(default)]
+    pub basis: String,
+    /// Information shared: whether consent was sought ([`crate::concern_workflow::ConsentSought`]).
+    #[serde(default)]
+    pub consent: String,
+    /// Why consent was, or was not, sought.
+    #[serde(default)]
+    pub consent_reason: String,
+    /// Information shared with one of the child's carers: the carer's id (the outbound rule
+    /// of policy section 2 is asked).
+    #[serde(default)]
+    pub carer: String,
+    /// What the sharing reveals about the child, for the outbound rule.
+    #[serde(default)]
+    pub reveals_location: bool,
+    #[serde(default)]
+    pub reveals_school: bool,
+    /// Shared with the team: the therapist's user id.
+    #[serde(default)]
+    pub shared_with: String,
 }
 
 impl StepDetail {
-    pub fn parse(kind: StepKind, input: &StepDetail) -> Result<Self, Invalid> {
+    /// Checks what `kind` needs. `now` and `tz` bound the "when" (never in the future) and a
+    /// monitor's review date (never in the past).
+    pub fn parse(
+        kind: StepKind,
+        input: &StepDetail,
+        now: Timestamp,
+        tz: &TimeZone,
+    ) -> Result<Self, Invalid> {
+        use crate::concern_workflow::{Agency, ConsentSought, Decision, SharingBasis};
         let mut v = Validator::new();
-        let note = v
-            .check("note", parse_optional_text(&input.note, 2000))
-            .flatten()
-            .unwrap_or_default();
-        let reference = v
-            .check("reference", parse_optional_line(&input.reference, 100))
-            .flatten()
-            .unwrap_or_default();
-        let duty = v
-            .check("duty", parse_optional_line(&input.duty, 100))
-            .flatten()
-            .unwrap_or_default();
-        match kind {
-            StepKind::EmergencyCall | StepKind::SchoolDslTold if note.is_empty() => {
-                v.check::<()>(
-                    "note",
-                    Err(match kind {
-                        StepKind::EmergencyCall => "Say whom you called, when, and what they said",
-                        _ => "Say who told the school's DSL, and when",
+        let text = |v: &mut Validator, field: &str, raw: &str, max: usize| {
+            v.check(field, parse_optional_text(raw, max))
+                .flatten()
+                .unwrap_or_default()
+        };
+        let line = |v: &mut Validator, field: &str, raw: &str, max: usize| {
+            v.check(field, parse_optional_line(raw, max))
+                .flatten()
+                .unwrap_or_default()
+        };
+        let need = |v: &mut Validator, field: &str, value: &str, message: &str| {
+            if value.is_empty() {
+                v.check::<()>(field, Err(message.to_owned()));
+            }
+        };
+        let note = text(&mut v, "note", &input.note, MAX_PART_CHARS);
+        let reference = line(&mut v, "reference", &input.reference, 100);
+        let duty = line(&mut v, "duty", &input.duty, 100);
+        let agency_name = line(&mut v, "agency_name", &input.agency_name, 200);
+        let spoken_to = line(&mut v, "spoken_to", &input.spoken_to, 200);
+        let with_whom = line(&mut v, "with_whom", &input.with_whom, 300);
+        let consent_reason = text(&mut v, "consent_reason", &input.consent_reason, 2000);
+        let local_now = tz.to_datetime(now);
+        let (on, time) = match (input.on.trim(), input.time.trim()) {
+            ("", "") => (String::new(), String::new()),
+            (on, time) => {
+                let date = v.check("on", crate::error::parse_date(on));
+                let clock = v.check("time", parse_time(time));
+                match (date, clock) {
+                    (Some(d), Some(t)) if d.to_datetime(t) > local_now => {
+                        v.check::<()>("on", Err("This is in the future".to_owned()));
+                        (String::new(), String::new())
                     }
-                    .to_owned()),
-                );
+                    (Some(d), Some(t)) => (d.to_string(), t.strftime("%H:%M").to_string()),
+                    _ => (String::new(), String::new()),
+                }
             }
-            StepKind::StatutoryReport if reference.is_empty() || duty.is_empty() => {
-                v.check::<()>(
-                    "reference",
-                    Err("Enter the reference you were given".to_owned()),
-                );
+        };
+        let code = |v: &mut Validator,
+                    field: &str,
+                    raw: &str,
+                    parse: fn(&str) -> Result<&'static str, String>| {
+            if raw.trim().is_empty() {
+                String::new()
+            } else {
+                v.check(field, parse(raw))
+                    .map(str::to_owned)
+                    .unwrap_or_default()
             }
-            StepKind::DesignatedOfficerReferral if note.is_empty() => {
-                v.check::<()>(
+        };
+        let decision = code(&mut v, "decision", &input.decision, |r| {
+            Decision::parse(r).map(Decision::code)
+        });
+        let agency = code(&mut v, "agency", &input.agency, |r| {
+            Agency::parse(r).map(Agency::code)
+        });
+        let basis = code(&mut v, "basis", &input.basis, |r| {
+            SharingBasis::parse(r).map(SharingBasis::code)
+        });
+        let consent = code(&mut v, "consent", &input.consent, |r| {
+            ConsentSought::parse(r).map(ConsentSought::code)
+        });
+        let mut review_on = String::new();
+        let carer = input.carer.trim().to_owned();
+        if !carer.is_empty() && uuid::Uuid::parse_str(&carer).is_err() {
+            v.check::<()>("carer", Err("Choose a carer from the list".to_owned()));
+        }
+        let shared_with = input.shared_with.trim().to_owned();
+        if !shared_with.is_empty() && UserId::parse(&shared_with).is_err() {
+            v.check::<()>(
+                "shared_with",
+                Err("Choose a therapist from the list".to_owned()),
+            );
+        }
+        match kind {
+            StepKind::EmergencyCall => {
+                need(
+                    &mut v,
                     "note",
-                    Err("Say who you spoke to, when, and what was agreed".to_owned()),
+                    &note,
+                    "Say whom you called, when, and what they said",
                 );
             }
-            _ => {}
+            StepKind::SchoolDslTold => {
+                need(
+                    &mut v,
+                    "note",
+                    &note,
+                    "Say who told the school's DSL, and when",
+                );
+            }
+            StepKind::StatutoryReport => {
+                if reference.is_empty() || duty.is_empty() {
+                    v.check::<()>(
+                        "reference",
+                        Err("Enter the reference you were given".to_owned()),
+                    );
+                }
+            }
+            StepKind::DesignatedOfficerReferral => {
+                need(
+                    &mut v,
+                    "note",
+                    &note,
+                    "Say who you spoke to, when, and what was agreed",
+                );
+            }
+            StepKind::InformationGathered => {
+                need(
+                    &mut v,
+                    "note",
+                    &note,
+                    "Say whom you spoke to and what you learnt",
+                );
+            }
+            StepKind::Decided => {
+                need(
+                    &mut v,
+                    "decision",
+                    input.decision.trim(),
+                    "Choose the decision",
+                );
+                need(&mut v, "note", &note, "Give the reasons for the decision");
+                if decision == Decision::Monitor.code() {
+                    match v.check("review_on", crate::error::parse_date(&input.review_on)) {
+                        Some(d) if d < local_now.date() => {
+                            v.check::<()>(
+                                "review_on",
+                                Err("The review date is in the past".to_owned()),
+                            );
+                        }
+                        Some(d) => review_on = d.to_string(),
+                        None => {}
+                    }
+                }
+                if decision == Decision::OtherAgency.code() {
+                    need(&mut v, "agency_name", &agency_name, "Name the agency");
+                }
+            }
+            StepKind::Referred => {
+                need(&mut v, "agency", input.agency.trim(), "Choose the agency");
+                if agency == Agency::Other.code() {
+                    need(&mut v, "agency_name", &agency_name, "Name the agency");
+                }
+                need(&mut v, "spoken_to", &spoken_to, "Say who you spoke to");
+                if input.on.trim().is_empty() {
+                    v.check::<()>("on", Err("Say when the referral was made".to_owned()));
+                }
+            }
+            StepKind::Chased => {
+                need(
+                    &mut v,
+                    "note",
+                    &note,
+                    "Say whom you chased and what they said",
+                );
+            }
+            StepKind::Outcome => {
+                need(&mut v, "note", &note, "Write the feedback and the outcome");
+            }
+            StepKind::Closed => {
+                need(&mut v, "note", &note, "Write a summary for the closure");
+            }
+            StepKind::Reopened => {
+                need(
+                    &mut v,
+                    "note",
+                    &note,
+                    "Say what new information re-opens it",
+                );
+            }
+            StepKind::InformationShared => {
+                need(&mut v, "note", &note, "Say what was shared");
+                need(
+                    &mut v,
+                    "with_whom",
+                    &with_whom,
+                    "Say with whom (person and organisation)",
+                );
+                need(
+                    &mut v,
+                    "basis",
+                    input.basis.trim(),
+                    "Choose the basis for sharing",
+                );
+                need(
+                    &mut v,
+                    "consent",
+                    input.consent.trim(),
+                    "Say whether consent was sought",
+                );
+                need(
+                    &mut v,
+                    "consent_reason",
+                    &consent_reason,
+                    "Say why consent was, or was not, sought",
+                );
+            }
+            StepKind::SharedWithTeam => {
+                need(&mut v, "shared_with", &shared_with, "Choose the therapist");
+                need(&mut v, "note", &note, "Write what you share with them");
+            }
+            StepKind::Acknowledged | StepKind::Matched | StepKind::LinkedChild => {}
         }
         v.finish()?;
         Ok(StepDetail {
             note,
             reference,
             duty,
+            decision,
+            review_on,
+            agency,
+            agency_name,
+            spoken_to,
+            on,
+            time,
+            with_whom,
+            basis,
+            consent,
+            consent_reason,
+            carer,
+            reveals_location: input.reveals_location,
+            reveals_school: input.reveals_school,
+            shared_with,
         })
+    }
+
+    /// When the step says it happened (its date and time), if it says.
+    pub fn occurred_at(&self, tz: &TimeZone) -> Option<Timestamp> {
+        let date: Date = self.on.parse().ok()?;
+        let time = parse_time(&self.time).ok()?;
+        tz.to_ambiguous_zoned_datetime(date.to_datetime(time))
+            .compatible()
+            .ok()
+            .map(|z| z.timestamp())
+    }
+
+    /// A monitor decision's review date.
+    pub fn review_date(&self) -> Option<Date> {
+        self.review_on.parse().ok()
     }
 }
 
@@ -1637,14 +1974,38 @@ mod tests {
 
     #[test]
     fn steps_need_their_details() {
-        assert!(StepDetail::parse(StepKind::EmergencyCall, &StepDetail::default()).is_err());
-        assert!(StepDetail::parse(StepKind::Acknowledged, &StepDetail::default()).is_ok());
+        assert!(
+            StepDetail::parse(
+                StepKind::EmergencyCall,
+                &StepDetail::default(),
+                Timestamp::now(),
+                &london()
+            )
+            .is_err()
+        );
+        assert!(
+            StepDetail::parse(
+                StepKind::Acknowledged,
+                &StepDetail::default(),
+                Timestamp::now(),
+                &london()
+            )
+            .is_ok()
+        );
         let report = StepDetail {
             reference: "PR-1234".to_owned(),
             duty: "fgm-mandatory-report".to_owned(),
             ..Default::default()
         };
-        assert!(StepDetail::parse(StepKind::StatutoryReport, &report).is_ok());
+        assert!(
+            StepDetail::parse(
+                StepKind::StatutoryReport,
+                &report,
+                Timestamp::now(),
+                &london()
+            )
+            .is_ok()
+        );
         assert!(parse_addendum("ok", "x").is_err());
         assert!(parse_addendum("Wrong time recorded", "It was 10:45, not 10:15").is_ok());
     }

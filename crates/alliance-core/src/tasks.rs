@@ -85,6 +85,8 @@ pub enum StepRecipient {
     /// The task's owner, reminded.
     Owner,
     Role(Role),
+    /// Whoever is on duty on the safeguarding rota then, and every service lead.
+    OnDuty,
 }
 
 /// The rules features register. Each has a stable code (stored with what it raised).
@@ -142,6 +144,20 @@ pub enum Rule {
     /// An allegation against a member of staff: refer it to the local authority designated
     /// officer.
     ReferAllegation,
+    /// A concern awaits the DSL's decision (by the end of the next working day, as the
+    /// service's timing says; again after a re-opening).
+    DecideConcern,
+    /// A concern being monitored reaches its review date.
+    ReviewConcern,
+    /// A referral's feedback is due (the local authority decides within one working day):
+    /// chase it and record the outcome.
+    ChaseReferralFeedback,
+    /// The DSL shared something about a concern with the therapist: read it.
+    ConcernShared,
+    /// The child's safeguarding file must go to their new school (five school days).
+    SendSafeguardingFile,
+    /// The file went: confirm the new school received it, and record that.
+    ConfirmFileReceived,
 }
 
 /// When a rule's task is due, counted from when it is raised.
@@ -157,10 +173,16 @@ pub enum Due {
     SafeguardingAcknowledgement,
     /// By the service's allegation referral time (safeguarding timing).
     AllegationReferral,
+    /// By the service's non-urgent decision time (safeguarding timing).
+    SafeguardingDecision,
+    /// At the close of the working day it is raised on (a review date, a chase).
+    EndOfWorkingDay,
+    /// By the deadline the record it points at keeps (a transfer's five school days).
+    Recorded,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 21] = [
+    pub const ALL: [Rule; 27] = [
         Rule::ArrangeFirstSession,
         Rule::JoinedCaseTeam,
         Rule::CaseTransferred,
@@ -182,6 +204,12 @@ impl Rule {
         Rule::RiskReview,
         Rule::RiskReviewShared,
         Rule::ReferAllegation,
+        Rule::DecideConcern,
+        Rule::ReviewConcern,
+        Rule::ChaseReferralFeedback,
+        Rule::ConcernShared,
+        Rule::SendSafeguardingFile,
+        Rule::ConfirmFileReceived,
     ];
 
     pub fn code(self) -> &'static str {
@@ -207,6 +235,12 @@ impl Rule {
             Rule::RiskReview => "concern.risk-review",
             Rule::RiskReviewShared => "concern.risk-review-shared",
             Rule::ReferAllegation => "allegation.refer",
+            Rule::DecideConcern => "concern.decide",
+            Rule::ReviewConcern => "concern.review",
+            Rule::ChaseReferralFeedback => "concern.chase-feedback",
+            Rule::ConcernShared => "concern.shared",
+            Rule::SendSafeguardingFile => "safeguarding.send-file",
+            Rule::ConfirmFileReceived => "safeguarding.confirm-received",
         }
     }
 
@@ -234,12 +268,18 @@ impl Rule {
             | Rule::CallEmergencyServices
             | Rule::StatutoryReport
             | Rule::RiskReview
-            | Rule::ReferAllegation => TaskKind::Task,
+            | Rule::ReferAllegation
+            | Rule::DecideConcern
+            | Rule::ReviewConcern
+            | Rule::ChaseReferralFeedback
+            | Rule::SendSafeguardingFile
+            | Rule::ConfirmFileReceived => TaskKind::Task,
             Rule::JoinedCaseTeam
             | Rule::CaseTransferred
             | Rule::Overdue
             | Rule::UrgentConcernEscalated
-            | Rule::RiskReviewShared => TaskKind::Notice,
+            | Rule::RiskReviewShared
+            | Rule::ConcernShared => TaskKind::Notice,
         }
     }
 
@@ -264,6 +304,10 @@ impl Rule {
             // The end of the next working day (the FGM duty's "normally").
             Rule::StatutoryReport => Some(Due::WorkingDays(1)),
             Rule::ReferAllegation => Some(Due::AllegationReferral),
+            Rule::DecideConcern => Some(Due::SafeguardingDecision),
+            Rule::ReviewConcern | Rule::ChaseReferralFeedback => Some(Due::EndOfWorkingDay),
+            Rule::SendSafeguardingFile => Some(Due::Recorded),
+            Rule::ConfirmFileReceived => Some(Due::WorkingDays(5)),
             _ => None,
         }
     }
@@ -290,12 +334,30 @@ impl Rule {
             | Rule::RevisitExplanations
             | Rule::DecideOnObjection
             | Rule::CarerReview
-            | Rule::StatutoryReport => &[Step {
+            | Rule::StatutoryReport
+            | Rule::ChaseReferralFeedback
+            | Rule::ConfirmFileReceived => &[Step {
                 after_working_days: 0,
                 notify: StepRecipient::Owner,
             }],
-            // Non-urgent acknowledgements and risk reviews: the owner, then the service lead.
-            Rule::AcknowledgeConcern | Rule::RiskReview | Rule::ReferAllegation => &[
+            // Safeguarding acknowledgements and decisions: the owner, then along the rota (who
+            // is on duty now, and the service lead) at once.
+            Rule::AcknowledgeConcern | Rule::DecideConcern => &[
+                Step {
+                    after_working_days: 0,
+                    notify: StepRecipient::Owner,
+                },
+                Step {
+                    after_working_days: 0,
+                    notify: StepRecipient::OnDuty,
+                },
+            ],
+            // Risk reviews, allegations, reviews and transfers: the owner, then the service
+            // lead.
+            Rule::RiskReview
+            | Rule::ReferAllegation
+            | Rule::ReviewConcern
+            | Rule::SendSafeguardingFile => &[
                 Step {
                     after_working_days: 0,
                     notify: StepRecipient::Owner,
@@ -364,6 +426,24 @@ impl Rule {
             }
             Rule::ReferAllegation => {
                 format!("Refer allegation {reference} to the local authority designated officer")
+            }
+            Rule::DecideConcern => format!("Decide on safeguarding concern {reference}"),
+            Rule::ReviewConcern => {
+                format!("Review safeguarding concern {reference}: its review date has come")
+            }
+            Rule::ChaseReferralFeedback => {
+                format!(
+                    "Chase the feedback on the referral for concern {reference}, and record the outcome"
+                )
+            }
+            Rule::ConcernShared => {
+                format!("The DSL shared something with you about concern {reference}")
+            }
+            Rule::SendSafeguardingFile => {
+                format!("Send the safeguarding file to the new school: {reference}")
+            }
+            Rule::ConfirmFileReceived => {
+                format!("Confirm the new school received the safeguarding file: {reference}")
             }
         }
     }

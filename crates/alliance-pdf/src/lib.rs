@@ -36,6 +36,9 @@ const HANDOUT_TEMPLATE: &str = include_str!("../templates/handout.typ");
 /// The therapy agreement template (A4, roomy).
 const AGREEMENT_TEMPLATE: &str = include_str!("../templates/agreement.typ");
 
+/// The safeguarding chronology template (A4, a confidential band on every page).
+const CHRONOLOGY_TEMPLATE: &str = include_str!("../templates/chronology.typ");
+
 /// How many compilations typst's memoisation cache keeps entries for. Small:
 /// it bounds a long-running server's memory while still letting repeated
 /// renders of one template reuse work.
@@ -213,6 +216,232 @@ impl AgreementView {
             footer: text(&agreement.footer),
         }
     }
+}
+
+/// A safeguarding chronology about one child, for a strategy meeting or to go with the child to
+/// a new school. All fields are plain text, already formatted (dates "31/12/2026", times
+/// Europe/London).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Chronology {
+    /// E.g. "Amira Khan". Printed in the band on every page.
+    pub child_name: String,
+    /// E.g. "14/03/2015".
+    pub date_of_birth: String,
+    /// E.g. "Dana Lee (DSL)".
+    pub prepared_by: String,
+    /// E.g. "30/11/2026 14:05".
+    pub prepared_at: String,
+    /// E.g. "For a strategy meeting" or "Transfer to Hillside Academy".
+    pub purpose: String,
+    /// The service's name, printed in the footer of every page.
+    pub service: String,
+    /// The entries, printed oldest first (see [`render_chronology`]).
+    pub entries: Vec<ChronologyLine>,
+}
+
+/// One entry of a [`Chronology`]: a row of the table, its labelled parts beneath it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ChronologyLine {
+    /// E.g. "28/11/2026 10:15" (or a date alone, "28/11/2026").
+    pub when: String,
+    /// E.g. "SG-1A2B3C4D" (may be empty).
+    pub reference: String,
+    /// E.g. "Referral made".
+    pub what: String,
+    /// E.g. "Dana Lee".
+    pub by: String,
+    /// Labelled parts, in order, e.g. ("Agency", "Children's social care") or ("Child's
+    /// words", "..."). An empty label prints the text alone; a part with neither is dropped.
+    pub lines: Vec<(String, String)>,
+}
+
+/// Render a [`Chronology`] to the bytes of a PDF/UA-1 file.
+///
+/// Entries are printed oldest first: when every `when` reads as "dd/mm/yyyy" or
+/// "dd/mm/yyyy hh:mm" they are sorted by it (entries at the same time keep the order given);
+/// otherwise they are printed in the order given. The PDF's title is "Safeguarding
+/// chronology" (it names no one: titles show in window bars and recent-file lists).
+pub fn render_chronology(doc: &Chronology) -> Result<Vec<u8>, PdfError> {
+    let view = ChronologyView::new(doc);
+    let data = serde_json::to_value(&view).map_err(|_| PdfError::Data)?;
+    render(CHRONOLOGY_TEMPLATE, &data, CHRONOLOGY_TITLE)
+}
+
+/// The chronology's heading and PDF title.
+const CHRONOLOGY_TITLE: &str = "Safeguarding chronology";
+
+/// The chronology as the template sees it: every string printable and breakable (short runs
+/// in the narrow columns), empty details and parts dropped, entries oldest first.
+#[derive(Serialize)]
+struct ChronologyView {
+    marking: &'static str,
+    title: &'static str,
+    /// Said once in the body, for screen readers (the band is an artifact).
+    handling: &'static str,
+    /// The child's name and date of birth, for the band.
+    band_child: String,
+    details: Vec<LabelledView>,
+    columns: [&'static str; 4],
+    no_entries: &'static str,
+    entries: Vec<ChronologyLineView>,
+    footer: String,
+}
+
+#[derive(Serialize)]
+struct LabelledView {
+    label: String,
+    text: String,
+}
+
+#[derive(Serialize)]
+struct ChronologyLineView {
+    when: String,
+    reference: String,
+    what: String,
+    by: String,
+    lines: Vec<LabelledView>,
+}
+
+/// Runs (between spaces) of up to this many characters are left whole in the chronology's
+/// narrow columns (when, reference, by), so that a reference such as "SG-1A2B3C4D" copies
+/// from the PDF intact; longer ones may break every [`NARROW_PIECE`] characters.
+const NARROW_RUN: usize = 12;
+/// Six of the widest letter (W) fit the narrowest column at 10 pt.
+const NARROW_PIECE: usize = 6;
+
+impl ChronologyView {
+    fn new(doc: &Chronology) -> Self {
+        let text = |s: &str| sanitize::breakable(&sanitize::printable(s.trim()));
+        let narrow = |s: &str| breakable_ascii(&text(s), NARROW_RUN, NARROW_PIECE);
+        let child_name = text(&doc.child_name);
+        let date_of_birth = text(&doc.date_of_birth);
+        let band_child = match (child_name.is_empty(), date_of_birth.is_empty()) {
+            (false, false) => format!("{child_name}, born {date_of_birth}"),
+            (false, true) => child_name.clone(),
+            (true, false) => format!("Born {date_of_birth}"),
+            (true, true) => String::new(),
+        };
+        let details = [
+            ("Child", child_name),
+            ("Date of birth", date_of_birth),
+            ("Purpose", text(&doc.purpose)),
+            ("Prepared by", text(&doc.prepared_by)),
+            ("Prepared on", text(&doc.prepared_at)),
+            ("Service", text(&doc.service)),
+        ]
+        .into_iter()
+        .filter(|(_, value)| !value.trim().is_empty())
+        .map(|(label, text)| LabelledView {
+            label: label.to_owned(),
+            text,
+        })
+        .collect();
+        let mut entries: Vec<&ChronologyLine> = doc.entries.iter().collect();
+        let keys: Option<Vec<_>> = entries.iter().map(|e| when_key(&e.when)).collect();
+        if let Some(keys) = keys {
+            let mut keyed: Vec<_> = keys.into_iter().zip(entries).collect();
+            keyed.sort_by_key(|(key, _)| *key);
+            entries = keyed.into_iter().map(|(_, e)| e).collect();
+        }
+        Self {
+            marking: "CONFIDENTIAL: SAFEGUARDING",
+            title: CHRONOLOGY_TITLE,
+            handling: "Confidential: safeguarding. Share only with those who need it to keep \
+                       the child safe.",
+            band_child,
+            details,
+            columns: ["When", "Reference", "What", "By"],
+            no_entries: "No entries.",
+            entries: entries
+                .into_iter()
+                .map(|e| ChronologyLineView {
+                    when: narrow(&e.when),
+                    reference: narrow(&e.reference),
+                    what: text(&e.what),
+                    by: narrow(&e.by),
+                    lines: e
+                        .lines
+                        .iter()
+                        .map(|(label, body)| LabelledView {
+                            label: text(label),
+                            text: text(body),
+                        })
+                        .filter(|l| !(l.label.trim().is_empty() && l.text.trim().is_empty()))
+                        .collect(),
+                })
+                .collect(),
+            footer: text(&doc.service),
+        }
+    }
+}
+
+/// "dd/mm/yyyy" or "dd/mm/yyyy hh:mm" as (year, month, day, hour, minute), for sorting.
+fn when_key(when: &str) -> Option<(u16, u8, u8, u8, u8)> {
+    let when = when.trim();
+    let (date, time) = match when.split_once(' ') {
+        Some((date, time)) => (date, Some(time.trim())),
+        None => (when, None),
+    };
+    let number = |s: &str, len: usize| {
+        (s.len() == len && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<u16>().ok())
+            .flatten()
+    };
+    let mut parts = date.split('/');
+    let (day, month, year) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let (day, month, year) = (number(day, 2)?, number(month, 2)?, number(year, 4)?);
+    let (hour, minute) = match time {
+        None => (0, 0),
+        Some(time) => {
+            let (hour, minute) = time.split_once(':')?;
+            (number(hour, 2)?, number(minute, 2)?)
+        }
+    };
+    if !(1..=31).contains(&day) || !(1..=12).contains(&month) || hour > 23 || minute > 59 {
+        return None;
+    }
+    Some((
+        year,
+        u8::try_from(month).ok()?,
+        u8::try_from(day).ok()?,
+        u8::try_from(hour).ok()?,
+        u8::try_from(minute).ok()?,
+    ))
+}
+
+/// Put a zero-width space (a line-break opportunity) after every `piece` characters of each
+/// run without spaces longer than `long`, for narrow table columns. Hyphens and slashes count
+/// as part of a run (there is no break after them before a digit). Breaks only before an
+/// ASCII character, so never between a letter and its combining mark; runs of other scripts
+/// are left to [`sanitize::breakable`].
+fn breakable_ascii(text: &str, long: usize, piece: usize) -> String {
+    fn flush(run: &mut Vec<char>, out: &mut String, long: usize, piece: usize) {
+        let mut since = 0usize;
+        for &c in run.iter() {
+            if run.len() > long && since >= piece && c.is_ascii_graphic() {
+                out.push('\u{200B}');
+                since = 0;
+            }
+            since += 1;
+            out.push(c);
+        }
+        run.clear();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut run = Vec::new();
+    for c in text.chars() {
+        if c.is_whitespace() || c == '\u{200B}' {
+            flush(&mut run, &mut out, long, piece);
+            out.push(c);
+        } else {
+            run.push(c);
+        }
+    }
+    flush(&mut run, &mut out, long, piece);
+    out
 }
 
 /// Why a PDF could not be made.

@@ -595,3 +595,329 @@ fn agreements_render_as_tagged_pdf_ua_with_the_rules_and_confidentiality() {
     assert!(text.contains("4."), "the rules are numbered");
     assert!(!text.contains("5."), "a blank rule is not printed");
 }
+
+fn typical_chronology() -> Chronology {
+    let line = |label: &str, text: &str| (label.to_owned(), text.to_owned());
+    Chronology {
+        child_name: "Amira Khan".into(),
+        date_of_birth: "14/03/2015".into(),
+        prepared_by: "Dana Lee (DSL)".into(),
+        prepared_at: "30/11/2026 14:05".into(),
+        purpose: "For a strategy meeting".into(),
+        service: "Riverside Children's Therapy Service".into(),
+        entries: vec![
+            ChronologyLine {
+                when: "27/11/2026 15:40".into(),
+                reference: "SG-1A2B3C4D".into(),
+                what: "Concern raised".into(),
+                by: "Sam Patel".into(),
+                lines: vec![
+                    line(
+                        "Child's words",
+                        "\"My uncle said I mustn't tell anyone about the shed.\"",
+                    ),
+                    line("Seen", "Bruise on the left forearm, about 3 cm."),
+                ],
+            },
+            ChronologyLine {
+                when: "28/11/2026 10:15".into(),
+                reference: "SG-1A2B3C4D".into(),
+                what: "Referral made".into(),
+                by: "Dana Lee".into(),
+                lines: vec![
+                    line("Agency", "Children's social care"),
+                    line("Outcome", "Strategy meeting called for 02/12/2026"),
+                ],
+            },
+            ChronologyLine {
+                when: "29/11/2026".into(),
+                reference: String::new(),
+                what: "Parent informed".into(),
+                by: "Dana Lee".into(),
+                lines: vec![line("", "Agreed with social care first."), line(" ", "  ")],
+            },
+        ],
+    }
+}
+
+fn compile_chronology(doc: &Chronology) -> Compiled {
+    let data = serde_json::to_value(ChronologyView::new(doc)).unwrap();
+    let compiled = compile(CHRONOLOGY_TEMPLATE, &data, CHRONOLOGY_TITLE).unwrap();
+    assert!(
+        compiled.warnings.is_empty(),
+        "typst warnings: {:?}",
+        compiled.warnings
+    );
+    compiled
+}
+
+#[test]
+fn chronology_renders_to_a_tagged_pdf_ua_file() {
+    let bytes = render_chronology(&typical_chronology()).unwrap();
+    assert_is_pdf(&bytes);
+    assert!(contains(&bytes, b"/StructTreeRoot"));
+    assert!(contains(&bytes, b"pdfuaid:part"));
+    assert!(contains(&bytes, b"/Lang"));
+}
+
+#[test]
+fn every_field_of_the_chronology_is_typeset() {
+    let doc = typical_chronology();
+    let compiled = compile_chronology(&doc);
+    assert_eq!(compiled.document.pages().len(), 1);
+    let text = page_texts(&compiled.document).concat();
+    for expected in [
+        "CONFIDENTIAL: SAFEGUARDING",
+        "Amira Khan, born 14/03/2015",
+        "Safeguarding chronology",
+        "Child Amira Khan",
+        "Date of birth 14/03/2015",
+        "Purpose For a strategy meeting",
+        "Prepared by Dana Lee (DSL)",
+        "Prepared on 30/11/2026 14:05",
+        "Service Riverside Children's Therapy Service",
+        "When Reference What By",
+        "27/11/2026 15:40 SG-1A2B3C4D Concern raised Sam Patel",
+        "Child's words: \"My uncle said I mustn't tell anyone about the shed.\"",
+        "Seen: Bruise on the left forearm, about 3 cm.",
+        "28/11/2026 10:15 SG-1A2B3C4D Referral made Dana Lee",
+        "Agency: Children's social care",
+        "Outcome: Strategy meeting called for 02/12/2026",
+        "29/11/2026 Parent informed Dana Lee",
+        "Agreed with social care first.",
+        "Page 1 of 1",
+    ] {
+        assert!(
+            text.contains(&squash(expected)),
+            "{expected:?} missing from {text:?}"
+        );
+    }
+    // The empty part is dropped, and an unlabelled one has no colon.
+    assert!(!text.contains(":Agreed"));
+    assert_eq!(
+        compiled.document.info().title.as_deref(),
+        Some("Safeguarding chronology")
+    );
+}
+
+#[test]
+fn chronology_entries_are_printed_oldest_first() {
+    let mut doc = typical_chronology();
+    doc.entries.reverse();
+    let text = page_texts(&compile_chronology(&doc).document).concat();
+    let at = |s: &str| text.find(&squash(s)).unwrap();
+    assert!(at("Concern raised") < at("Referral made"));
+    assert!(at("Referral made") < at("Parent informed"));
+    // The labelled parts stay beneath their own entry.
+    assert!(at("Referral made") < at("Agency:") && at("Agency:") < at("Parent informed"));
+
+    // An entry whose time cannot be read: the order given is kept.
+    doc.entries[0].when = "Late November".into();
+    let text = page_texts(&compile_chronology(&doc).document).concat();
+    let at = |s: &str| text.find(&squash(s)).unwrap();
+    assert!(at("Parent informed") < at("Referral made"));
+    assert!(at("Referral made") < at("Concern raised"));
+}
+
+#[test]
+fn chronology_times_sort_by_date_then_time() {
+    assert_eq!(when_key("28/11/2026 10:15"), Some((2026, 11, 28, 10, 15)));
+    assert_eq!(when_key(" 01/02/2027 "), Some((2027, 2, 1, 0, 0)));
+    assert!(when_key("31/12/2026 23:59") < when_key("01/01/2027"));
+    assert!(when_key("28/11/2026") < when_key("28/11/2026 00:01"));
+    for bad in [
+        "",
+        "2026-11-28",
+        "28/11/26",
+        "1/11/2026",
+        "32/11/2026",
+        "28/13/2026",
+        "28/11/2026 24:00",
+        "28/11/2026 10.15",
+        "28/11/2026/1",
+    ] {
+        assert_eq!(when_key(bad), None, "{bad:?}");
+    }
+}
+
+#[test]
+fn hostile_chronology_text_renders_literally() {
+    let hostile = [
+        "#set page(paper: \"a5\")",
+        "] #strong[oops",
+        "back\\slash \\ and `raw`",
+        "<script>alert(1)</script>",
+        "#panic(\"x\")",
+        "$x^2$ *not bold* _nor italic_ @label <label>",
+        "#import \"@preview/cetz:0.3.0\": *",
+        "שלום, Ms כהן",
+    ];
+    let mut doc = typical_chronology();
+    doc.child_name = "#set text(size: 1pt)".into();
+    doc.purpose = "Transfer to ] Hillside \\ Academy <script>".into();
+    doc.entries.push(ChronologyLine {
+        when: "30/11/2026 09:00".into(),
+        reference: "#set".into(),
+        what: "#set text(fill: white) ] \\ <script>".into(),
+        by: "]\\".into(),
+        lines: hostile
+            .iter()
+            .map(|s| ("#set".to_owned(), s.to_string()))
+            .chain([("<script>".to_owned(), "]".to_owned())])
+            .collect(),
+    });
+    let compiled = compile_chronology(&doc);
+    let text = page_texts(&compiled.document).concat();
+    for s in hostile {
+        let rtl = s.chars().any(|c| ('\u{0590}'..='\u{06FF}').contains(&c));
+        let parts: Vec<&str> = if rtl {
+            s.split_whitespace().collect()
+        } else {
+            vec![s]
+        };
+        for part in parts {
+            assert!(
+                text.contains(&squash(part)),
+                "not literal: {part:?} of {s:?} in {text}"
+            );
+        }
+    }
+    for s in [
+        "#set:#set page(paper: \"a5\")",
+        "<script>:]",
+        "30/11/2026 09:00 #set #set text(fill: white) ] \\ <script> ]\\",
+        "#set text(size: 1pt), born 14/03/2015",
+        "Purpose Transfer to ] Hillside \\ Academy <script>",
+    ] {
+        assert!(text.contains(&squash(s)), "not literal: {s:?} in {text}");
+    }
+    // The markup did not run: still A4.
+    for page in compiled.document.pages() {
+        assert!((page.frame.width().to_pt() - 595.28).abs() < 0.5);
+    }
+    assert_is_pdf(&render_chronology(&doc).unwrap());
+}
+
+#[test]
+fn a_long_chronology_repeats_the_band_and_the_header_row() {
+    let mut doc = typical_chronology();
+    doc.entries = (1..=60)
+        .map(|i| ChronologyLine {
+            when: format!("{:02}/10/2026 09:{:02}", i % 28 + 1, i % 60),
+            reference: format!("SG-{i:08X}"),
+            what: format!("Entry number {i}"),
+            by: "Dana Lee".into(),
+            lines: vec![("Note".into(), format!("Detail of entry {i}."))],
+        })
+        .collect();
+    let compiled = compile_chronology(&doc);
+    let pages = page_texts(&compiled.document);
+    let last = pages.len();
+    assert!(last > 1, "60 entries fit on one page?");
+    for (i, page) in pages.iter().enumerate() {
+        assert!(page.contains("CONFIDENTIAL:SAFEGUARDING"), "page {}", i + 1);
+        assert!(page.contains("AmiraKhan,born14/03/2015"), "page {}", i + 1);
+        assert!(page.contains("WhenReferenceWhatBy"), "page {}", i + 1);
+        assert!(page.contains(&format!("Page{}of{last}", i + 1)));
+        assert!(page.contains("Riverside"), "the footer on page {}", i + 1);
+    }
+    let all = pages.concat();
+    for i in 1..=60 {
+        assert!(all.contains(&format!("Entrynumber{i}Dana")), "entry {i}");
+        assert!(
+            all.contains(&format!("Note:Detailofentry{i}.")),
+            "entry {i}"
+        );
+    }
+    assert_is_pdf(&render_chronology(&doc).unwrap());
+}
+
+#[test]
+fn long_values_stay_inside_their_columns() {
+    let mut doc = typical_chronology();
+    // W is the widest letter.
+    doc.entries[0].reference = "SG-".to_owned() + &"W".repeat(60);
+    doc.entries[0].by = "Bartholomew-Featherstonehaugh Wolstenholme".into();
+    doc.entries[0].what = "y".repeat(400);
+    let compiled = compile_chronology(&doc);
+    // Every text run with its left and right edge, on every page.
+    fn runs(frame: &Frame, x0: f64, out: &mut Vec<(f64, f64, String)>) {
+        for (pos, item) in frame.items() {
+            match item {
+                FrameItem::Group(group) => runs(&group.frame, x0 + pos.x.to_pt(), out),
+                FrameItem::Text(text) => {
+                    let x = x0 + pos.x.to_pt();
+                    out.push((x, x + text.width().to_pt(), text.text.to_string()));
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut found = Vec::new();
+    for page in compiled.document.pages() {
+        runs(&page.frame, 0.0, &mut found);
+    }
+    let left_of = |needle: &str| {
+        found
+            .iter()
+            .find(|(_, _, t)| t.trim() == needle)
+            .map(|(x, _, _)| *x)
+            .unwrap()
+    };
+    let (what_x, by_x) = (left_of("What"), left_of("By"));
+    // Right margin 18 mm: no text may go past it.
+    let right = compiled.document.pages()[0].frame.width().to_pt() - 18.0 / 25.4 * 72.0;
+    for (x, end, text) in &found {
+        assert!(*end <= right + 0.5, "{text:?} runs past the margin");
+        if text.contains("WWW") {
+            assert!(*end <= what_x, "{text:?} runs into the What column");
+        }
+        if text.contains("yyy") {
+            assert!(
+                *x >= what_x && *end <= by_x,
+                "{text:?} leaves the What column"
+            );
+        }
+    }
+    let text = page_texts(&compiled.document).concat();
+    // Nothing was cut.
+    assert!(text.contains(&format!("SG-{}", "W".repeat(60))));
+    assert!(text.contains(&"y".repeat(400)));
+    // Ordinary references are left whole (they copy intact); long runs break.
+    assert_eq!(breakable_ascii("SG-1A2B3C4D", 12, 6), "SG-1A2B3C4D");
+    assert_eq!(
+        breakable_ascii("SG-1A2B3C4D5E6F 27/11/2026", 12, 6),
+        "SG-1A2\u{200B}B3C4D5\u{200B}E6F 27/11/2026"
+    );
+    // Never before a combining mark.
+    assert_eq!(
+        breakable_ascii("ab\u{0301}\u{0301}\u{0301}cd", 2, 2),
+        "ab\u{0301}\u{0301}\u{0301}\u{200B}cd"
+    );
+}
+
+#[test]
+fn an_empty_chronology_renders() {
+    let doc = Chronology {
+        child_name: String::new(),
+        date_of_birth: String::new(),
+        prepared_by: String::new(),
+        prepared_at: String::new(),
+        purpose: String::new(),
+        service: String::new(),
+        entries: vec![],
+    };
+    let text = page_texts(&compile_chronology(&doc).document).concat();
+    assert!(text.contains("Noentries."));
+    assert!(text.contains("Page1of1"));
+    assert!(!text.contains("Purpose"));
+    assert_is_pdf(&render_chronology(&doc).unwrap());
+
+    let mut doc = typical_chronology();
+    doc.entries.iter_mut().for_each(|e| e.lines.clear());
+    doc.date_of_birth = String::new();
+    let text = page_texts(&compile_chronology(&doc).document).concat();
+    assert!(text.contains("AmiraKhan"));
+    assert!(!text.contains("born"));
+    assert_is_pdf(&render_chronology(&doc).unwrap());
+}

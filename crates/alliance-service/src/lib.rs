@@ -13,6 +13,7 @@ pub mod bookings;
 pub mod calendars;
 pub mod children;
 pub mod clock;
+pub mod concern_workflow;
 pub mod contact_logs;
 pub mod demo;
 pub mod directory;
@@ -49,7 +50,8 @@ pub use store::{
     TokenStore, UserFilter,
 };
 pub use store::{
-    ConcernLink, ConcernStore, SealedUnder, StoredConcern, StoredConcernAddendum, StoredConcernStep,
+    ConcernLink, ConcernStore, SealedUnder, StoredConcern, StoredConcernAddendum,
+    StoredConcernStep, StoredTransfer, TransferStatus, TransferStore,
 };
 pub use store::{
     ContactLogStore, ProcessNoteStore, SessionRecordStore, StoredAmendment, StoredContact,

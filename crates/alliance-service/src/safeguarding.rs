@@ -20,6 +20,7 @@ use crate::store::{
 use alliance_core::audit::{self, Category, Event};
 use alliance_core::cases::CaseId;
 use alliance_core::children::ChildId;
+use alliance_core::concern_workflow::Stage;
 use alliance_core::crypto::{KeyOwner, RecordClass, Sealed, SealedAt};
 use alliance_core::identity::{Role, User, UserId};
 use alliance_core::policy;
@@ -90,6 +91,8 @@ pub struct StepView {
     pub actor: String,
     pub at: Timestamp,
     pub detail: StepDetail,
+    /// The step in words (`concern_workflow::describe`).
+    pub lines: Vec<(&'static str, String)>,
 }
 
 /// An addendum, opened.
@@ -103,9 +106,9 @@ pub struct AddendumView {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct AddendumBody {
-    reason: String,
-    text: String,
+pub(crate) struct AddendumBody {
+    pub(crate) reason: String,
+    pub(crate) text: String,
 }
 
 /// A legal duty that falls on the reader (the concern's author), with its deadline and
@@ -164,6 +167,19 @@ pub struct ConcernView {
     pub may_match: bool,
     pub may_link: bool,
     pub may_refer: bool,
+    /// The reader sees only what the DSL shared with them (not the concern itself).
+    pub shared_only: bool,
+    /// Where the DSL's work stands.
+    pub stage: Stage,
+    /// By when the DSL must decide (awaiting a decision).
+    pub decide_by: Option<Timestamp>,
+    /// The DSL (or deputy; an allegation's handler) may record workflow steps.
+    pub may_work: bool,
+    /// Whom the DSL may share with: the child's current case team (id, name, role).
+    pub team: Vec<(UserId, String, String)>,
+    /// The child's carers, for recording information shared with one (id, name and
+    /// relationship).
+    pub carers: Vec<(Uuid, String)>,
 }
 
 /// What the raiser is told on submitting: the same words whether or not the child is known.
@@ -200,15 +216,21 @@ pub struct ConcernSummary {
     pub acknowledged: bool,
     /// Raised by look-up and not yet matched to a record (for the DSL's queue).
     pub unmatched: bool,
-    /// When acknowledgement is due (an open item on the queue).
+    /// When acknowledgement (or, once acknowledged, the decision) is due.
     pub due: Option<Timestamp>,
     pub overdue: bool,
+    /// Where the DSL's work stands (the raiser reads the decisions on their own entries,
+    /// policy section 1, so they see it too).
+    pub stage: Stage,
 }
 
 /// The DSL's queue: what awaits acknowledgement (urgent first), then the newest.
 #[derive(Debug, Clone, Default)]
 pub struct Queue {
     pub awaiting: Vec<ConcernSummary>,
+    /// Acknowledged and not closed, the soonest due first (decisions awaited, then the
+    /// open ones).
+    pub open: Vec<ConcernSummary>,
     pub recent: Vec<ConcernSummary>,
     /// Allegations the reader handles (the service lead; the DSL when the subject is a lead).
     pub allegations: Vec<ConcernSummary>,
@@ -227,7 +249,7 @@ pub struct RotaPage {
     pub may_edit: bool,
 }
 
-fn owner_for(under: SealedUnder, child: Option<ChildId>) -> AppResult<KeyOwner> {
+pub(crate) fn owner_for(under: SealedUnder, child: Option<ChildId>) -> AppResult<KeyOwner> {
     Ok(match under {
         SealedUnder::Child => KeyOwner::Child {
             child: child
@@ -245,7 +267,7 @@ fn owner_for(under: SealedUnder, child: Option<ChildId>) -> AppResult<KeyOwner> 
 }
 
 impl Alliance {
-    async fn seal_sg(
+    pub(crate) async fn seal_sg(
         &self,
         owner: &KeyOwner,
         table: &str,
@@ -265,7 +287,7 @@ impl Alliance {
             .await?)
     }
 
-    async fn open_sg<T: serde::de::DeserializeOwned>(
+    pub(crate) async fn open_sg<T: serde::de::DeserializeOwned>(
         &self,
         owner: &KeyOwner,
         table: &str,
@@ -286,7 +308,7 @@ impl Alliance {
         serde_json::from_slice(&plain).map_err(decode_error)
     }
 
-    fn concern_event(
+    pub(crate) fn concern_event(
         &self,
         action: audit::Action,
         actor: &Actor,
@@ -308,7 +330,7 @@ impl Alliance {
         event
     }
 
-    async fn refuse_concern(
+    pub(crate) async fn refuse_concern(
         &self,
         actor: &Actor,
         asked: &str,
@@ -364,7 +386,7 @@ impl Alliance {
     }
 
     /// The one gate to a concern: "not found" (audited) unless the reader reaches it.
-    async fn concern_gate(
+    pub(crate) async fn concern_gate(
         &self,
         actor: &Actor,
         id: ConcernId,
@@ -830,7 +852,7 @@ impl Alliance {
         Ok((concern, content, lookup))
     }
 
-    async fn open_concern(
+    pub(crate) async fn open_concern(
         &self,
         concern: &StoredConcern,
     ) -> AppResult<(ConcernContent, Option<ChildLookup>)> {
@@ -941,7 +963,7 @@ impl Alliance {
         Ok(out)
     }
 
-    fn subject_of(concern: &StoredConcern) -> Subject {
+    pub(crate) fn subject_of(concern: &StoredConcern) -> Subject {
         Subject {
             child: None,
             record_type: record_type(concern.kind).to_owned(),
@@ -949,7 +971,7 @@ impl Alliance {
         }
     }
 
-    fn concern_firing(
+    pub(crate) fn concern_firing(
         &self,
         concern: &StoredConcern,
         rule: Rule,
@@ -1107,6 +1129,16 @@ impl Alliance {
                             &format!("ack:{}", role.code()),
                         ));
                     }
+                }
+                // Every concern awaits the DSL's decision (by the end of the next working day).
+                for role in [Role::Dsl, Role::DeputyDsl] {
+                    follow_ups.push(self.concern_firing(
+                        &submitted,
+                        Rule::DecideConcern,
+                        Recipient::Role(role),
+                        now,
+                        &format!("decide:{}", role.code()),
+                    ));
                 }
                 if checked.categories.contains(&HarmCategory::SelfHarm) {
                     follow_ups.push(self.concern_firing(
@@ -1268,7 +1300,7 @@ impl Alliance {
 
     // ----- reading -----
 
-    async fn open_step(
+    pub(crate) async fn open_step(
         &self,
         concern: &StoredConcern,
         step: &StoredConcernStep,
@@ -1283,7 +1315,7 @@ impl Alliance {
         .await
     }
 
-    async fn concern_child_label(&self, child: ChildId) -> AppResult<String> {
+    pub(crate) async fn concern_child_label(&self, child: ChildId) -> AppResult<String> {
         Ok(self.details_of(child).await?.known_as().to_owned())
     }
 
@@ -1296,14 +1328,31 @@ impl Alliance {
         id: ConcernId,
         context: Option<ChildId>,
     ) -> AppResult<ConcernView> {
-        let (concern, reach) = self.concern_gate(actor, id, "read concern").await?;
+        let Some(concern) = self.store.concern(id).await? else {
+            return Err(self.refuse_concern(actor, "read concern", None, id).await);
+        };
+        let reach = self.concern_reach_of(&actor.user, &concern).await?;
+        // Someone the DSL shared with sees what was shared, and nothing else of it.
+        let shared_only = reach == Reach::None
+            && actor.user.active
+            && self.has_share_on(&actor.user, &concern).await?;
+        if (reach == Reach::None && !shared_only) || !actor.user.active {
+            return Err(self
+                .refuse_concern(actor, "read concern", Some(&concern), id)
+                .await);
+        }
         let is_author = concern.author == actor.user.id;
-        let (content, lookup) = self.open_concern(&concern).await?;
+        let (content, lookup) = if shared_only {
+            (ConcernContent::default(), None)
+        } else {
+            self.open_concern(&concern).await?
+        };
         let all = reach.may_read_all();
         let stored_steps = self.store.concern_steps(id).await?;
         let stored_addenda = self.store.concern_addenda(id).await?;
         let links = self.store.concern_links(id).await?;
         let mut ids: Vec<UserId> = stored_steps.iter().map(|s| s.actor).collect();
+        ids.extend(stored_steps.iter().filter_map(|s| s.shared_with));
         ids.extend(stored_addenda.iter().map(|a| a.author));
         ids.push(concern.author);
         if let Some(s) = concern.subject_user {
@@ -1317,19 +1366,50 @@ impl Alliance {
             if step.kind == StepKind::Acknowledged && acknowledged.is_none() {
                 acknowledged = Some((name(&step.actor), step.created_at));
             }
-            // The author reads their own steps and the receipt (the acknowledgement).
-            if all || step.actor == actor.user.id || step.kind == StepKind::Acknowledged {
-                steps.push(StepView {
-                    kind: step.kind,
-                    actor: name(&step.actor),
-                    at: step.created_at,
-                    detail: self.open_step(&concern, step).await?,
-                });
+            let shared_with_me = step.shared_with == Some(actor.user.id);
+            // The author reads their own steps, the receipt (the acknowledgement) and the
+            // decisions on it (what was decided, not the reasons); anyone reads what the DSL
+            // shared with them.
+            let shown = if shared_only {
+                shared_with_me
+            } else {
+                all || step.actor == actor.user.id
+                    || step.kind == StepKind::Acknowledged
+                    || shared_with_me
+                    || (is_author && step.kind == StepKind::Decided)
+            };
+            if !shown {
+                continue;
             }
+            let mut detail = self.open_step(&concern, step).await?;
+            if !all && step.kind == StepKind::Decided && step.actor != actor.user.id {
+                detail = StepDetail {
+                    decision: detail.decision,
+                    review_on: detail.review_on,
+                    ..StepDetail::default()
+                };
+            }
+            let describe_name = |raw: &str| {
+                UserId::parse(raw)
+                    .ok()
+                    .map(|u| name(&u))
+                    .unwrap_or_default()
+            };
+            steps.push(StepView {
+                kind: step.kind,
+                actor: name(&step.actor),
+                at: step.created_at,
+                lines: alliance_core::concern_workflow::describe(
+                    step.kind,
+                    &detail,
+                    &describe_name,
+                ),
+                detail,
+            });
         }
         let mut addenda = Vec::new();
         for a in &stored_addenda {
-            if !(all || a.author == actor.user.id) {
+            if shared_only || !(all || a.author == actor.user.id) {
                 continue;
             }
             let body: AddendumBody = self
@@ -1416,6 +1496,7 @@ impl Alliance {
             .any(|s| s.kind == StepKind::EmergencyCall);
         let now = self.clock.now();
         let call_now = match (concern.kind, acknowledge_by, submitted) {
+            _ if shared_only => false,
             (ConcernKind::Concern, Some(by), Some(at)) if acknowledged.is_none() && !called => {
                 let (rota, _) = self.rota().await?;
                 now >= by || self.on_duty_at(&rota, at).await?.is_empty()
@@ -1435,7 +1516,51 @@ impl Alliance {
         };
         let writer = reach == Reach::Write && actor.may_write();
         let is_submitted = concern.status == ConcernStatus::Submitted;
+        let progress = alliance_core::concern_workflow::Progress::of(
+            submitted.unwrap_or(concern.created_at),
+            &stored_steps
+                .iter()
+                .map(|s| (s.kind, s.created_at))
+                .collect::<Vec<_>>(),
+        );
+        let decide_by = if is_submitted
+            && concern.kind == ConcernKind::Concern
+            && matches!(
+                progress.stage,
+                Stage::AwaitingAcknowledgement | Stage::AwaitingDecision
+            ) {
+            let calendar = self.working_calendar().await?;
+            Some(timing.decide_deadline(progress.decision_counted_from, &calendar))
+        } else {
+            None
+        };
+        let may_work = writer && is_submitted;
+        let (team, carers) = match concern.child_id {
+            // Only where the concern's own child is the one named (never from a linked child's
+            // record: their team and carers are another child's).
+            Some(child) if may_work && primary_visible && concern.kind == ConcernKind::Concern => (
+                self.share_candidates(child).await?,
+                self.carers_of(child)
+                    .await?
+                    .into_iter()
+                    .filter(|c| c.active)
+                    .map(|c| {
+                        (
+                            c.id.0,
+                            format!("{} ({})", c.details.name, c.details.relationship),
+                        )
+                    })
+                    .collect(),
+            ),
+            _ => (Vec::new(), Vec::new()),
+        };
         let view = ConcernView {
+            shared_only,
+            stage: progress.stage,
+            decide_by,
+            may_work,
+            team,
+            carers,
             reference: concern_reference(concern.kind, concern.id),
             is_author,
             content,
@@ -1455,9 +1580,11 @@ impl Alliance {
                 .then(|| contacts.designated_officer.clone()),
             may_acknowledge: writer && is_submitted && acknowledged.is_none(),
             may_add_addendum: is_submitted
+                && !shared_only
                 && actor.may_write()
                 && (reach == Reach::Write || is_author),
             may_record_call: is_submitted
+                && !shared_only
                 && actor.may_write()
                 && concern.kind == ConcernKind::Concern
                 && (is_author || reach == Reach::Write),
@@ -1471,6 +1598,16 @@ impl Alliance {
             reach,
             stored: concern,
         };
+        // What was shared, and nothing else of the concern: who raised it, when it was
+        // acknowledged, its deadlines are not theirs to know.
+        let mut view = view;
+        if shared_only {
+            view.author_name.clear();
+            view.acknowledged = None;
+            view.acknowledge_by = None;
+            view.decide_by = None;
+            view.designated_officer = None;
+        }
         self.record(
             &actor.origin,
             vec![self.concern_event(audit::Action::ConcernRead, actor, &view.stored)],
@@ -1535,9 +1672,23 @@ impl Alliance {
                     _ => "Not yet matched".to_owned(),
                 },
             };
+            let progress = alliance_core::concern_workflow::Progress::of(
+                c.submitted_at.unwrap_or(c.created_at),
+                &steps
+                    .iter()
+                    .map(|s| (s.kind, s.created_at))
+                    .collect::<Vec<_>>(),
+            );
             let due = match (c.submitted_at, acknowledged) {
                 (Some(at), false) if c.urgent => Some(timing.urgent_deadline(at)),
                 (Some(at), false) => Some(timing.acknowledge_deadline(at, &calendar)),
+                (Some(_), true)
+                    if all
+                        && c.kind == ConcernKind::Concern
+                        && progress.stage == Stage::AwaitingDecision =>
+                {
+                    Some(timing.decide_deadline(progress.decision_counted_from, &calendar))
+                }
                 _ => None,
             };
             out.push(ConcernSummary {
@@ -1554,6 +1705,7 @@ impl Alliance {
                 unmatched: all && c.kind == ConcernKind::Concern && c.child_id.is_none(),
                 overdue: due.is_some_and(|d| d < now),
                 due,
+                stage: progress.stage,
             });
         }
         Ok(out)
@@ -1649,6 +1801,14 @@ impl Alliance {
             self.record(&actor.origin, vec![event]).await?;
             queue.awaiting = self.summarise(&actor.user, awaiting, None, &timing).await?;
             queue.recent = self.summarise(&actor.user, recent, None, &timing).await?;
+            let mut open: Vec<ConcernSummary> = queue
+                .recent
+                .iter()
+                .filter(|c| matches!(c.stage, Stage::AwaitingDecision | Stage::Open))
+                .cloned()
+                .collect();
+            open.sort_by_key(|c| (c.due.is_none(), c.due));
+            queue.open = open;
             queue.may_act = (actor.user.has_role(Role::Dsl)
                 || actor.user.has_role(Role::DeputyDsl))
                 && actor.may_write();
@@ -1685,7 +1845,7 @@ impl Alliance {
 
     // ----- acting on a submitted concern -----
 
-    async fn submitted_gate(
+    pub(crate) async fn submitted_gate(
         &self,
         actor: &Actor,
         id: ConcernId,
@@ -1707,7 +1867,33 @@ impl Alliance {
         detail: &StepDetail,
         closes: &[Rule],
     ) -> AppResult<()> {
-        let step_id = self.new_id();
+        self.write_step_with(
+            actor,
+            concern,
+            self.new_id(),
+            kind,
+            detail,
+            closes,
+            None,
+            Vec::new(),
+        )
+        .await
+    }
+
+    /// Appends a step, closing the tasks of `closes` on this concern and raising
+    /// `follow_ups`, in one transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn write_step_with(
+        &self,
+        actor: &Actor,
+        concern: &StoredConcern,
+        step_id: Uuid,
+        kind: StepKind,
+        detail: &StepDetail,
+        closes: &[Rule],
+        shared_with: Option<UserId>,
+        follow_ups: Vec<NewFiring>,
+    ) -> AppResult<()> {
         let under = concern.sealed_under;
         let sealed = self
             .seal_sg(
@@ -1725,15 +1911,17 @@ impl Alliance {
             actor: actor.user.id,
             sealed_under: under,
             detail: sealed,
+            shared_with,
             created_at: self.clock.now(),
         };
-        let audit = self.audit_batch(
+        let mut audit = self.audit_batch(
             &actor.origin,
             vec![
                 self.concern_event(audit::Action::ConcernStep, actor, concern)
                     .detail(kind.code()),
             ],
         );
+        audit.follow_ups = follow_ups;
         self.store.add_concern_step(&step, closes, &audit).await?;
         Ok(())
     }
@@ -1778,12 +1966,15 @@ impl Alliance {
         kind: StepKind,
         input: &StepDetail,
     ) -> AppResult<()> {
+        if alliance_core::concern_workflow::WORKFLOW_STEPS.contains(&kind) {
+            return Box::pin(self.record_workflow_step(actor, id, kind, input)).await;
+        }
         let (concern, reach) = self
             .submitted_gate(actor, id, "record concern step")
             .await?;
         let is_author = concern.author == actor.user.id;
         let writer = reach == Reach::Write;
-        let detail = StepDetail::parse(kind, input)?;
+        let detail = StepDetail::parse(kind, input, self.clock.now(), &uk::london())?;
         let closes: &[Rule] = match kind {
             StepKind::EmergencyCall
                 if concern.kind == ConcernKind::Concern && (is_author || writer) =>
@@ -1915,6 +2106,7 @@ impl Alliance {
             actor: actor.user.id,
             sealed_under: SealedUnder::Child,
             detail,
+            shared_with: None,
             created_at: self.clock.now(),
         };
         let matched = StoredConcern {
@@ -1971,6 +2163,7 @@ impl Alliance {
             actor: actor.user.id,
             sealed_under: under,
             detail,
+            shared_with: None,
             created_at: now,
         };
         let link = ConcernLink {
@@ -1998,7 +2191,11 @@ impl Alliance {
     pub(crate) async fn safeguarding_firing_wanted(&self, firing: &NewFiring) -> AppResult<bool> {
         if !matches!(
             firing.rule,
-            Rule::UrgentConcernEscalated | Rule::CallEmergencyServices
+            Rule::UrgentConcernEscalated
+                | Rule::CallEmergencyServices
+                | Rule::DecideConcern
+                | Rule::ReviewConcern
+                | Rule::ChaseReferralFeedback
         ) {
             return Ok(true);
         }
@@ -2009,6 +2206,12 @@ impl Alliance {
             return Ok(true);
         };
         let steps = self.store.concern_steps(id).await?;
+        if matches!(
+            firing.rule,
+            Rule::DecideConcern | Rule::ReviewConcern | Rule::ChaseReferralFeedback
+        ) {
+            return self.workflow_firing_wanted(firing, id, &steps).await;
+        }
         let acknowledged = steps.iter().any(|s| s.kind == StepKind::Acknowledged);
         let called = steps.iter().any(|s| s.kind == StepKind::EmergencyCall);
         Ok(!(acknowledged || (firing.rule == Rule::CallEmergencyServices && called)))
@@ -2026,6 +2229,10 @@ impl Alliance {
         let Some(concern) = self.store.concern(id).await? else {
             return Ok(false);
         };
-        Ok(user.active && self.concern_reach_of(user, &concern).await? != Reach::None)
+        if !user.active {
+            return Ok(false);
+        }
+        Ok(self.concern_reach_of(user, &concern).await? != Reach::None
+            || self.has_share_on(user, &concern).await?)
     }
 }

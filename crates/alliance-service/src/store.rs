@@ -92,6 +92,7 @@ pub trait Store:
     + ContactLogStore
     + SupervisionStore
     + ConcernStore
+    + TransferStore
 {
 }
 
@@ -116,6 +117,7 @@ impl<T> Store for T where
         + ContactLogStore
         + SupervisionStore
         + ConcernStore
+        + TransferStore
 {
 }
 
@@ -1702,6 +1704,9 @@ pub struct StoredConcernStep {
     pub actor: UserId,
     pub sealed_under: SealedUnder,
     pub detail: Sealed,
+    /// A `shared-with-team` step's therapist (readable on purpose: their list of what was
+    /// shared with them is found by it; what was shared stays in `detail`).
+    pub shared_with: Option<UserId>,
     pub created_at: Timestamp,
 }
 
@@ -1854,4 +1859,110 @@ pub trait ConcernStore: Send + Sync + 'static {
         &self,
         concern: alliance_core::safeguarding::ConcernId,
     ) -> Result<Vec<ConcernLink>, StoreError>;
+
+    /// Every `shared-with-team` step addressed to `user`, oldest first, with its concern.
+    async fn concern_shares_for(
+        &self,
+        user: UserId,
+    ) -> Result<Vec<(StoredConcern, StoredConcernStep)>, StoreError>;
+}
+
+/// Where a transfer of a child's safeguarding file stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferStatus {
+    /// Started: the file has not gone yet.
+    Pending,
+    /// The encrypted file was made and handed over.
+    Sent,
+    /// The new school confirmed receipt.
+    Received,
+}
+
+impl TransferStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            TransferStatus::Pending => "pending",
+            TransferStatus::Sent => "sent",
+            TransferStatus::Received => "received",
+        }
+    }
+
+    pub fn parse(code: &str) -> Result<Self, String> {
+        match code {
+            "pending" => Ok(TransferStatus::Pending),
+            "sent" => Ok(TransferStatus::Sent),
+            "received" => Ok(TransferStatus::Received),
+            other => Err(format!("unknown transfer status {other:?}")),
+        }
+    }
+}
+
+/// A transfer of a child's safeguarding file to a new school (issue 14). `destination`
+/// (a [`alliance_core::concern_workflow::TransferDestination`] as JSON), `export` (the
+/// passphrase-encrypted file, sealed again) and `receipt` (who confirmed, and how) are sealed
+/// under the child's safeguarding key, bound to `safeguarding_transfers.<column>` and the id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredTransfer {
+    pub id: Uuid,
+    pub child_id: ChildId,
+    pub started_by: UserId,
+    pub destination: Sealed,
+    /// The last moment the file may go (the close of the fifth school day).
+    pub due_at: Timestamp,
+    /// `school-days` or `working-days` (no term calendar for the child's school).
+    pub counted_in: String,
+    pub status: TransferStatus,
+    pub export: Option<Sealed>,
+    pub sent_by: Option<UserId>,
+    pub sent_at: Option<Timestamp>,
+    pub receipt: Option<Sealed>,
+    pub received_by: Option<UserId>,
+    pub received_at: Option<Timestamp>,
+    pub version: Version,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[async_trait]
+pub trait TransferStore: Send + Sync + 'static {
+    /// Writes a new (pending) transfer, with the batch's follow-ups.
+    async fn create_transfer(
+        &self,
+        transfer: &StoredTransfer,
+        audit: &AuditBatch<'_>,
+    ) -> Result<(), StoreError>;
+
+    async fn transfer(&self, id: Uuid) -> Result<Option<StoredTransfer>, StoreError>;
+
+    /// A child's transfers, newest first.
+    async fn transfers_of_child(&self, child: ChildId) -> Result<Vec<StoredTransfer>, StoreError>;
+
+    /// Stores the encrypted file and marks the transfer sent (from pending, or sent again
+    /// with a new file and passphrase), at version `expected`, with the batch's follow-ups;
+    /// in the same transaction marks done the open `safeguarding.send-file` tasks whose
+    /// subject is this transfer (record type `transfer`, record id the transfer's id). A
+    /// received transfer is a [`StoreError::Conflict`] naming
+    /// `safeguarding_transfers_received`; a stale version [`StoreError::Stale`].
+    async fn record_transfer_sent(
+        &self,
+        id: Uuid,
+        export: &Sealed,
+        by: UserId,
+        expected: Version,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<StoredTransfer, StoreError>;
+
+    /// Records receipt (from sent only: otherwise a [`StoreError::Conflict`] naming
+    /// `safeguarding_transfers_not_sent`), at version `expected`, closing the open
+    /// `safeguarding.confirm-received` tasks of this transfer.
+    async fn record_transfer_received(
+        &self,
+        id: Uuid,
+        receipt: &Sealed,
+        by: UserId,
+        expected: Version,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<StoredTransfer, StoreError>;
 }

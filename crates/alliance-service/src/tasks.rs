@@ -237,6 +237,14 @@ impl Alliance {
                 None => Ok(false),
             };
         }
+        if let Some(subject) = subject
+            && subject.record_type == "transfer"
+        {
+            return match self.store.user(user).await? {
+                Some(person) => self.may_see_transfer_subject(&person, subject).await,
+                None => Ok(false),
+            };
+        }
         let Some(child) = subject.as_ref().and_then(|s| s.child) else {
             return Ok(true);
         };
@@ -305,14 +313,27 @@ impl Alliance {
                 } else {
                     firing.reference.clone()
                 };
+                // Counted from when it was raised (the firing's time), not from when this
+                // pass runs: a late or paused scheduler never moves a deadline.
+                let raised = firing.fire_at.min(now);
                 let due_at = firing.rule.due().map(|due| match due {
-                    Due::WorkingDays(n) => calendar.deadline_after_working_days(now, n),
+                    Due::WorkingDays(n) => calendar.deadline_after_working_days(raised, n),
                     Due::Now => now,
-                    Due::UrgentMinutes => timing.urgent_deadline(now),
-                    Due::SafeguardingAcknowledgement => timing.acknowledge_deadline(now, &calendar),
+                    Due::UrgentMinutes => timing.urgent_deadline(raised),
+                    Due::SafeguardingAcknowledgement => {
+                        timing.acknowledge_deadline(raised, &calendar)
+                    }
                     Due::AllegationReferral => calendar
-                        .deadline_after_working_days(now, timing.allegation_refer_working_days),
+                        .deadline_after_working_days(raised, timing.allegation_refer_working_days),
+                    Due::SafeguardingDecision => timing.decide_deadline(raised, &calendar),
+                    Due::EndOfWorkingDay => calendar.end_of_working_day(raised),
+                    // Worked out below from the record (a transfer's deadline).
+                    Due::Recorded => now,
                 });
+                let due_at = match firing.rule.due() {
+                    Some(Due::Recorded) => self.recorded_due(&firing.subject).await?.or(due_at),
+                    _ => due_at,
+                };
                 let mut tasks = Vec::new();
                 for owner in self.recipients(firing.recipient).await? {
                     if !self.may_see_subject(owner, &firing.subject).await? {
@@ -366,6 +387,7 @@ impl Alliance {
             let told = match step.notify {
                 StepRecipient::Owner => vec![task.owner],
                 StepRecipient::Role(role) => self.active_with_role(role).await?,
+                StepRecipient::OnDuty => self.on_duty_and_leads().await?,
             };
             let mut notices = Vec::new();
             for owner in told {

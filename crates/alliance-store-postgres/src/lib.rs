@@ -120,6 +120,10 @@ impl PostgresStore {
                 ));
             }
             statements.push(format!("REVOKE TRUNCATE ON concerns FROM {role}"));
+            // A file's transfer moves on (sent, sent again, received) but is never removed.
+            statements.push(format!(
+                "REVOKE DELETE, TRUNCATE ON safeguarding_transfers FROM {role}"
+            ));
         }
         let mut tx = self.store.pool().begin().await.map_err(map_error)?;
         for statement in statements {

@@ -8,7 +8,8 @@
 //!
 //! What a concern, a step and an addendum say is sealed (`concerns.content`,
 //! `concerns.lookup`, `concern_steps.detail`, `concern_addenda.content`); this module only
-//! moves the bytes.
+//! moves the bytes. Readable on purpose: the therapist a `shared-with-team` step was shared
+//! with (`concern_steps.shared_with`), so that their list of what was shared is found by it.
 
 use crate::{
     Engine, from_micros, map_error, map_error_named, placeholders, stale_or_missing, to_micros,
@@ -32,7 +33,8 @@ const CONCERN_COLUMNS: &str = "id, kind, status, child_id, author_id, subject_us
      session_id, urgent, sealed_under, content, lookup, version, created_at, updated_at, \
      submitted_at";
 
-const STEP_COLUMNS: &str = "id, concern_id, kind, actor_id, sealed_under, detail, created_at";
+const STEP_COLUMNS: &str =
+    "id, concern_id, kind, actor_id, sealed_under, detail, created_at, shared_with";
 
 const ADDENDUM_COLUMNS: &str = "id, concern_id, author_id, sealed_under, content, created_at";
 
@@ -159,6 +161,7 @@ pub struct ConcernStepRow {
     pub sealed_under: String,
     pub detail: Vec<u8>,
     pub created_at: i64,
+    pub shared_with: Option<String>,
 }
 
 impl TryFrom<ConcernStepRow> for StoredConcernStep {
@@ -172,6 +175,11 @@ impl TryFrom<ConcernStepRow> for StoredConcernStep {
             actor: crate::rows::user_id(&row.actor_id)?,
             sealed_under: sealed_under(&row.sealed_under)?,
             detail: Sealed::from_stored(row.detail),
+            shared_with: row
+                .shared_with
+                .as_deref()
+                .map(crate::rows::user_id)
+                .transpose()?,
             created_at: from_micros(row.created_at)?,
         })
     }
@@ -270,7 +278,7 @@ impl_for_both_engines!(helpers {
         step: &StoredConcernStep,
     ) -> Result<(), StoreError> {
         sqlx::query(AssertSqlSafe(format!(
-            "INSERT INTO concern_steps ({STEP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            "INSERT INTO concern_steps ({STEP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
         )))
         .bind(step.id.to_string())
         .bind(step.concern_id.to_string())
@@ -279,6 +287,7 @@ impl_for_both_engines!(helpers {
         .bind(step.sealed_under.code().to_owned())
         .bind(step.detail.as_bytes().to_vec())
         .bind(to_micros(step.created_at))
+        .bind(step.shared_with.map(|u| u.to_string()))
         .execute(&mut **tx)
         .await
         .map_err(named)?;
@@ -664,5 +673,48 @@ impl_for_both_engines!(ConcernStore {
         .await
         .map_err(map_error)?;
         rows.into_iter().map(ConcernLink::try_from).collect()
+    }
+
+    async fn concern_shares_for(
+        &self,
+        user: UserId,
+    ) -> Result<Vec<(StoredConcern, StoredConcernStep)>, StoreError> {
+        // The steps first: each names a concern that is there to be read after it (a step's
+        // concern is submitted, and a submitted concern is never deleted).
+        let rows: Vec<ConcernStepRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {STEP_COLUMNS} FROM concern_steps WHERE shared_with = $1 AND kind = $2 \
+             ORDER BY created_at, id"
+        )))
+        .bind(user.to_string())
+        .bind(StepKind::SharedWithTeam.code().to_owned())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_error)?;
+        let steps = rows
+            .into_iter()
+            .map(StoredConcernStep::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        if steps.is_empty() {
+            return Ok(Vec::new());
+        }
+        let concerns = self
+            .concerns_where(
+                "id IN (SELECT s.concern_id FROM concern_steps s \
+                 WHERE s.shared_with = $1 AND s.kind = $2)",
+                &[user.to_string(), StepKind::SharedWithTeam.code().to_owned()],
+                "id",
+            )
+            .await?;
+        steps
+            .into_iter()
+            .map(|step| {
+                concerns
+                    .iter()
+                    .find(|c| c.id == step.concern_id)
+                    .cloned()
+                    .map(|concern| (concern, step))
+                    .ok_or_else(|| corrupt("shared step's concern"))
+            })
+            .collect()
     }
 });

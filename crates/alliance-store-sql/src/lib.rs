@@ -79,6 +79,8 @@ macro_rules! impl_for_both_engines {
             for<'r> $crate::concerns::ConcernStepRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
             for<'r> $crate::concerns::ConcernAddendumRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
             for<'r> $crate::concerns::ConcernLinkRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::transfers::TransferRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::transfers::TransferStateRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
         {
             $($body)*
         }
@@ -112,6 +114,8 @@ pub mod settings; // public only because the bounds of the Store impls name its 
 mod system;
 mod tasks;
 mod tokens;
+#[doc(hidden)]
+pub mod transfers; // public only because the bounds of the Store impls name its rows
 
 use alliance_core::Version;
 use alliance_service::{DatabaseKind, SchemaStatus, StoreError};

@@ -10,6 +10,7 @@ pub mod api;
 mod assets;
 pub mod auth;
 mod errors;
+pub mod export;
 pub mod extract;
 mod headers;
 mod pages;

@@ -7,6 +7,7 @@
 mod agreements;
 mod calendars;
 mod children;
+pub(crate) mod chronology;
 mod contacts;
 mod directory;
 mod feeds;
@@ -211,6 +212,14 @@ pub fn router() -> OpenApiRouter<AppState> {
             safeguarding::set_contacts
         ))
         .routes(routes!(safeguarding::get_timing, safeguarding::set_timing))
+        .routes(routes!(safeguarding::my_concern_shares))
+        .routes(routes!(safeguarding::child_concern_shares))
+        .routes(routes!(chronology::get_chronology))
+        .routes(routes!(chronology::chronology_pdf))
+        .routes(routes!(chronology::start_transfer))
+        .routes(routes!(chronology::get_transfer))
+        .routes(routes!(chronology::make_file, chronology::get_file))
+        .routes(routes!(chronology::record_receipt))
         .routes(routes!(supervision::my_supervision))
         .routes(routes!(supervision::record_supervision))
         .routes(routes!(timetables::my_week))

@@ -21,8 +21,10 @@ use alliance_core::schedule::BookingId;
 use alliance_core::{FieldError, Invalid, Version};
 use alliance_service::AppError;
 use alliance_service::StoredConcern;
+use alliance_service::concern_workflow::ShareView;
 use alliance_service::safeguarding::{
-    ConcernSummary, ConcernView, DutyView, RaiseFrom, Receipt, RotaPage, concern_reference,
+    ConcernSummary, ConcernView, DutyView, RaiseFrom, Receipt, RotaPage, StepView,
+    concern_reference,
 };
 use axum::Json;
 use axum::extract::{Path, State};
@@ -487,21 +489,111 @@ pub struct AboutView {
     pub child_id: Option<String>,
 }
 
-/// A step recorded on a submitted concern.
+/// One labelled part of a step in words (`Decision`, `Reasons`, `Agency`, `Shared with`...):
+/// what the page, the chronology and its PDF show.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LineView {
+    pub label: String,
+    pub value: String,
+}
+
+/// A step recorded on a submitted concern. The DSL, deputies and the service lead read every
+/// part; a concern's author reads a decision without its reasons; a therapist the DSL shared
+/// with reads what was shared with them.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StepApiView {
     /// `acknowledged`, `matched`, `linked-child`, `emergency-call`, `school-dsl-told`,
-    /// `statutory-report`, `designated-officer-referral`.
+    /// `statutory-report`, `designated-officer-referral`, `information-gathered`, `decided`,
+    /// `referred`, `chased`, `outcome`, `closed`, `reopened`, `information-shared`,
+    /// `shared-with-team`.
     pub kind: String,
     pub kind_label: String,
     /// Who recorded it.
     pub actor: String,
-    /// RFC 3339, UTC.
+    /// RFC 3339, UTC: when it was recorded.
     pub at: String,
+    /// The step in words, one labelled part a line, empty parts left out.
+    pub lines: Vec<LineView>,
     pub note: String,
     pub reference: String,
     /// A statutory report's duty code.
     pub duty: String,
+    /// The parts of the DSL's work, as codes and dates (see `POST .../steps`); empty where
+    /// the step has none.
+    pub decision: String,
+    /// `YYYY-MM-DD`.
+    pub review_on: String,
+    pub agency: String,
+    pub agency_name: String,
+    pub spoken_to: String,
+    /// When it happened, if the step says (`YYYY-MM-DD` and `HH:MM`, Europe/London).
+    pub on: String,
+    pub time: String,
+    pub with_whom: String,
+    pub basis: String,
+    pub consent: String,
+    pub consent_reason: String,
+    /// The carer shared with, by id.
+    pub carer: String,
+    pub reveals_location: bool,
+    pub reveals_school: bool,
+    /// The therapist shared with, by user id.
+    pub shared_with: String,
+}
+
+fn step_view(s: &StepView) -> StepApiView {
+    let d = &s.detail;
+    StepApiView {
+        kind: s.kind.code().to_owned(),
+        kind_label: s.kind.label().to_owned(),
+        actor: s.actor.clone(),
+        at: time(s.at),
+        lines: s
+            .lines
+            .iter()
+            .map(|(label, value)| LineView {
+                label: (*label).to_owned(),
+                value: value.clone(),
+            })
+            .collect(),
+        note: d.note.clone(),
+        reference: d.reference.clone(),
+        duty: d.duty.clone(),
+        decision: d.decision.clone(),
+        review_on: d.review_on.clone(),
+        agency: d.agency.clone(),
+        agency_name: d.agency_name.clone(),
+        spoken_to: d.spoken_to.clone(),
+        on: d.on.clone(),
+        time: d.time.clone(),
+        with_whom: d.with_whom.clone(),
+        basis: d.basis.clone(),
+        consent: d.consent.clone(),
+        consent_reason: d.consent_reason.clone(),
+        carer: d.carer.clone(),
+        reveals_location: d.reveals_location,
+        reveals_school: d.reveals_school,
+        shared_with: d.shared_with.clone(),
+    }
+}
+
+/// Someone on the child's current case team, whom the DSL may share with.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TeamMemberView {
+    /// Send as `shared_with`.
+    pub user: String,
+    pub name: String,
+    /// Lead therapist, co-worker, parent-worker.
+    pub role: String,
+}
+
+/// One of the child's carers, for recording information shared with them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CarerChoiceView {
+    /// Send as `carer`.
+    pub id: String,
+    /// Their name and relationship.
+    pub label: String,
 }
 
 /// An addendum: a correction or something learnt later, with its reason (the original
@@ -552,7 +644,8 @@ pub struct ConcernApiView {
     pub submitted_at: Option<String>,
     /// The session it was raised from.
     pub session_id: Option<String>,
-    /// How far the caller reaches it: `own-entries`, `read` or `write`.
+    /// How far the caller reaches it: `own-entries`, `read` or `write`; `none` for a caller
+    /// who sees only what the DSL shared with them.
     pub reach: String,
     pub is_author: bool,
     /// The author's name.
@@ -586,9 +679,85 @@ pub struct ConcernApiView {
     pub may_match: bool,
     pub may_link: bool,
     pub may_refer: bool,
+    /// The caller sees only what the DSL shared with them (a therapist on the case): `steps`
+    /// holds those shares and nothing else of the concern is given (the content, its author,
+    /// its urgency, its stage and everything else are left empty).
+    pub shared_only: bool,
+    /// Where the DSL's work stands: `awaiting-acknowledgement`, `awaiting-decision`, `open`
+    /// (decided, not closed) or `closed`; null for a caller who sees only what was shared.
+    pub stage: Option<String>,
+    pub stage_label: Option<String>,
+    /// A concern awaiting a decision: by when the DSL must decide (RFC 3339, UTC).
+    pub decide_by: Option<String>,
+    /// The caller may record the DSL's work on it (the DSL or a deputy; an allegation's
+    /// handler).
+    pub may_work: bool,
+    /// For the DSL: whom they may share with (the child's current case team). Empty where
+    /// the concern's child is not named to the caller (read from a linked child's record).
+    pub team: Vec<TeamMemberView>,
+    /// For the DSL: the child's carers, for recording information shared with one (empty
+    /// likewise).
+    pub carers: Vec<CarerChoiceView>,
+}
+
+/// What a caller who sees only the DSL's shares is given: the concern's name, who it is about
+/// (they work with the child) and the shares; everything else left empty.
+fn shared_only_view(v: &ConcernView) -> ConcernApiView {
+    let c = &v.stored;
+    ConcernApiView {
+        id: c.id.to_string(),
+        reference: v.reference.clone(),
+        kind: c.kind.code().to_owned(),
+        status: c.status.code().to_owned(),
+        urgent: false,
+        version: c.version.get(),
+        created_at: time(c.created_at),
+        updated_at: time(c.updated_at),
+        submitted_at: None,
+        session_id: None,
+        reach: reach_code(v.reach).to_owned(),
+        is_author: false,
+        author: String::new(),
+        about: AboutView {
+            label: v.child_label.clone(),
+            child_id: v.child_link.map(|c| c.to_string()),
+        },
+        subject: None,
+        content: ConcernContentView::default(),
+        lookup: None,
+        steps: v.steps.iter().map(step_view).collect(),
+        addenda: Vec::new(),
+        linked: Vec::new(),
+        duties: Vec::new(),
+        acknowledged: None,
+        acknowledge_by: None,
+        call_now: false,
+        emergency_duty_team: ContactView::default(),
+        designated_officer: None,
+        may_acknowledge: false,
+        may_add_addendum: false,
+        may_record_call: false,
+        may_match: false,
+        may_link: false,
+        may_refer: false,
+        shared_only: true,
+        stage: None,
+        stage_label: None,
+        decide_by: None,
+        may_work: false,
+        team: Vec::new(),
+        carers: Vec::new(),
+    }
 }
 
 fn concern_view(v: ConcernView) -> ConcernApiView {
+    if v.shared_only {
+        return shared_only_view(&v);
+    }
+    // The case team and the carers belong to the concern's own child: given only where that
+    // child is named to the reader (never from a linked child's record, where it is "Another
+    // child").
+    let named = v.child_link.is_some();
     let c = &v.stored;
     ConcernApiView {
         id: c.id.to_string(),
@@ -616,19 +785,7 @@ fn concern_view(v: ConcernView) -> ConcernApiView {
         subject: v.subject_name.clone(),
         content: (&v.content).into(),
         lookup: v.lookup.as_ref().map(LookupView::from),
-        steps: v
-            .steps
-            .iter()
-            .map(|s| StepApiView {
-                kind: s.kind.code().to_owned(),
-                kind_label: s.kind.label().to_owned(),
-                actor: s.actor.clone(),
-                at: time(s.at),
-                note: s.detail.note.clone(),
-                reference: s.detail.reference.clone(),
-                duty: s.detail.duty.clone(),
-            })
-            .collect(),
+        steps: v.steps.iter().map(step_view).collect(),
         addenda: v
             .addenda
             .iter()
@@ -663,6 +820,30 @@ fn concern_view(v: ConcernView) -> ConcernApiView {
         may_match: v.may_match,
         may_link: v.may_link,
         may_refer: v.may_refer,
+        shared_only: false,
+        stage: Some(v.stage.code().to_owned()),
+        stage_label: Some(v.stage.label().to_owned()),
+        decide_by: v.decide_by.map(time),
+        may_work: v.may_work,
+        team: v
+            .team
+            .iter()
+            .filter(|_| named)
+            .map(|(user, name, role)| TeamMemberView {
+                user: user.to_string(),
+                name: name.clone(),
+                role: role.clone(),
+            })
+            .collect(),
+        carers: v
+            .carers
+            .iter()
+            .filter(|_| named)
+            .map(|(id, label)| CarerChoiceView {
+                id: id.to_string(),
+                label: label.clone(),
+            })
+            .collect(),
     }
 }
 
@@ -879,9 +1060,13 @@ pub struct ConcernSummaryView {
     pub created_at: String,
     pub submitted_at: Option<String>,
     pub acknowledged: bool,
-    /// When acknowledgement is due, while it waits.
+    /// When acknowledgement is due, while it waits; once acknowledged (for the DSL, deputies
+    /// and the service lead), when the decision is due, while it waits.
     pub due: Option<String>,
     pub overdue: bool,
+    /// Where the DSL's work stands: `awaiting-acknowledgement`, `awaiting-decision`, `open`
+    /// or `closed`.
+    pub stage: String,
 }
 
 fn summary_view(s: &ConcernSummary) -> ConcernSummaryView {
@@ -898,6 +1083,7 @@ fn summary_view(s: &ConcernSummary) -> ConcernSummaryView {
         acknowledged: s.acknowledged,
         due: s.due.map(time),
         overdue: s.overdue,
+        stage: s.stage.code().to_owned(),
     }
 }
 
@@ -964,11 +1150,106 @@ pub async fn child_concerns(
     Ok(Json(concern_page(rows, &params)?))
 }
 
+/// Something the DSL shared with the caller about a concern: all they are given of it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShareApiView {
+    /// The concern's id (`GET /api/v1/concerns/{id}` shows the caller these shares).
+    pub concern_id: String,
+    pub reference: String,
+    /// The child, by id.
+    pub child_id: Option<String>,
+    /// The child's name as the caller knows them.
+    pub child: String,
+    /// Who shared it (the DSL or a deputy).
+    pub by: String,
+    /// RFC 3339, UTC.
+    pub at: String,
+    /// What was shared.
+    pub text: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SharePage {
+    pub items: Vec<ShareApiView>,
+    pub next: Option<String>,
+}
+
+fn share_page(rows: Vec<ShareView>, params: &PageParams) -> Result<SharePage, ApiError> {
+    let page = params.request()?;
+    let (items, next) = page_in_memory(rows, |s| format!("{}.{}", s.concern, s.at), &page);
+    Ok(SharePage {
+        items: items
+            .iter()
+            .map(|s| ShareApiView {
+                concern_id: s.concern.to_string(),
+                reference: s.reference.clone(),
+                child_id: s.child.map(|c| c.to_string()),
+                child: s.child_label.clone(),
+                by: s.by.clone(),
+                at: time(s.at),
+                text: s.text.clone(),
+            })
+            .collect(),
+        next,
+    })
+}
+
+/// What the DSL shared with the caller (a therapist on a child's case team), newest first:
+/// all they are given of those concerns. Audited.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/concern-shares",
+    tag = "safeguarding",
+    params(PageParams),
+    responses(
+        (status = 200, description = "A page of what was shared with the caller", body = SharePage),
+        (status = 422, description = "A paging parameter is not valid", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn my_concern_shares(
+    State(state): State<AppState>,
+    Signed(actor): Signed,
+    ApiQuery(params): ApiQuery<PageParams>,
+) -> Result<Json<SharePage>, ApiError> {
+    params.request()?;
+    let rows = state.alliance.concern_shares(&actor, None).await?;
+    Ok(Json(share_page(rows, &params)?))
+}
+
+/// What the DSL shared with the caller about one child, newest first. A child the caller may
+/// not know: 404.
+#[utoipa::path(
+    get,
+    path = "/api/v1/children/{id}/concern-shares",
+    tag = "safeguarding",
+    params(("id" = String, Path, description = "The child's id"), PageParams),
+    responses(
+        (status = 200, description = "A page of what was shared with the caller about the child", body = SharePage),
+        (status = 404, description = "No such child, or none the caller may know", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A paging parameter is not valid", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn child_concern_shares(
+    State(state): State<AppState>,
+    Signed(actor): Signed,
+    Path(id): Path<String>,
+    ApiQuery(params): ApiQuery<PageParams>,
+) -> Result<Json<SharePage>, ApiError> {
+    let child = path_child(&id)?;
+    params.request()?;
+    let rows = state.alliance.concern_shares(&actor, Some(child)).await?;
+    Ok(Json(share_page(rows, &params)?))
+}
+
 /// The DSL's queue.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct QueueView {
     /// Awaiting acknowledgement, urgent first.
     pub awaiting: Vec<ConcernSummaryView>,
+    /// Acknowledged and not closed (awaiting a decision, or open), the soonest due first.
+    pub open: Vec<ConcernSummaryView>,
     /// The newest 50, acknowledged or not.
     pub recent: Vec<ConcernSummaryView>,
     /// Allegations the caller handles (the service lead; the DSL when the subject is a
@@ -978,8 +1259,8 @@ pub struct QueueView {
     pub may_act: bool,
 }
 
-/// The DSL's queue: what awaits acknowledgement (urgent first), the newest concerns, and the
-/// allegations the caller handles. The DSL, deputies and the service lead; anyone else 404.
+/// The DSL's queue: what awaits acknowledgement (urgent first), what awaits a decision or is
+/// open (the soonest due first), the newest concerns, and the allegations the caller handles. The DSL, deputies and the service lead; anyone else 404.
 #[utoipa::path(
     get,
     path = "/api/v1/safeguarding/queue",
@@ -997,6 +1278,7 @@ pub async fn queue(
     let q = state.alliance.safeguarding_queue(&actor).await?;
     Ok(Json(QueueView {
         awaiting: q.awaiting.iter().map(summary_view).collect(),
+        open: q.open.iter().map(summary_view).collect(),
         recent: q.recent.iter().map(summary_view).collect(),
         allegations: q.allegations.iter().map(summary_view).collect(),
         may_act: q.may_act,
@@ -1056,29 +1338,114 @@ pub async fn acknowledge(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// A step to record.
+/// A step to record. Each kind needs its own parts (each missing one is named); the rest are
+/// left empty.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepBody {
     /// `emergency-call` (the raiser or the DSL), `school-dsl-told`, `statutory-report` (the
     /// author, for a duty that falls on them), `designated-officer-referral` (an allegation's
-    /// handler).
+    /// handler); and the DSL's work (the DSL or a deputy; an allegation's handler):
+    /// `information-gathered`, `decided`, `referred`, `chased`, `outcome`, `closed`,
+    /// `reopened`, `information-shared`, `shared-with-team`.
     pub kind: String,
-    /// Whom you called, when, what they said (needed for a call, the school's DSL and a
-    /// referral).
+    /// Whom you called, when, what they said (a call, the school's DSL, a referral to the
+    /// designated officer); what was learnt (information gathered); the reasons (a decision);
+    /// the feedback and outcome; the summary (closing); the new information (re-opening);
+    /// what was shared.
     #[serde(default)]
     pub note: String,
-    /// The reference you were given (needed for a statutory report).
+    /// The reference you were given (a statutory report, a referral).
     #[serde(default)]
     pub reference: String,
     /// A statutory report's duty code (from `duties`).
     #[serde(default)]
     pub duty: String,
+    /// A decision: `no-further-action`, `monitor` (with `review_on`), `early-help`,
+    /// `childrens-social-care`, `police`, `other-agency` (with `agency_name`).
+    #[serde(default)]
+    pub decision: String,
+    /// Monitor: the review date, `DD/MM/YYYY` or `YYYY-MM-DD` (not in the past).
+    #[serde(default)]
+    pub review_on: String,
+    /// A referral: `childrens-social-care`, `police`, `early-help`, `channel`, `other` (with
+    /// `agency_name`).
+    #[serde(default)]
+    pub agency: String,
+    /// The agency's name (another agency, or the team within one).
+    #[serde(default)]
+    pub agency_name: String,
+    /// A referral: who was spoken to.
+    #[serde(default)]
+    pub spoken_to: String,
+    /// When it happened (needed for a referral; empty for now): `DD/MM/YYYY` or
+    /// `YYYY-MM-DD`, with `time` as `HH:MM`, Europe/London; never in the future.
+    #[serde(default)]
+    pub on: String,
+    #[serde(default)]
+    pub time: String,
+    /// Information shared: with whom (person and organisation).
+    #[serde(default)]
+    pub with_whom: String,
+    /// Information shared: the lawful basis: `public-task`, `legal-obligation`,
+    /// `vital-interests`, `legitimate-interests`, `consent`.
+    #[serde(default)]
+    pub basis: String,
+    /// Information shared: `sought-given`, `sought-refused`, `not-sought`.
+    #[serde(default)]
+    pub consent: String,
+    /// Why consent was, or was not, sought.
+    #[serde(default)]
+    pub consent_reason: String,
+    /// Information shared with one of the child's carers: the carer's id (from `carers`). The
+    /// outbound rule is asked, and a refusal is named under `carer` with its reason.
+    #[serde(default)]
+    pub carer: String,
+    /// What the sharing with a carer reveals: where the child is and when.
+    #[serde(default)]
+    pub reveals_location: bool,
+    /// What the sharing with a carer reveals: the child's school.
+    #[serde(default)]
+    pub reveals_school: bool,
+    /// Shared with the team: the therapist's user id (from `team`).
+    #[serde(default)]
+    pub shared_with: String,
+}
+
+impl From<StepBody> for StepDetail {
+    fn from(b: StepBody) -> Self {
+        StepDetail {
+            note: b.note,
+            reference: b.reference,
+            duty: b.duty,
+            decision: b.decision,
+            review_on: b.review_on,
+            agency: b.agency,
+            agency_name: b.agency_name,
+            spoken_to: b.spoken_to,
+            on: b.on,
+            time: b.time,
+            with_whom: b.with_whom,
+            basis: b.basis,
+            consent: b.consent,
+            consent_reason: b.consent_reason,
+            carer: b.carer,
+            reveals_location: b.reveals_location,
+            reveals_school: b.reveals_school,
+            shared_with: b.shared_with,
+        }
+    }
 }
 
 /// Records a call to the emergency duty team or 999, the school's DSL being told, a
-/// statutory report with its reference, or an allegation's referral to the designated
-/// officer. Steps are added, never changed; the concern itself stays as sealed.
+/// statutory report with its reference, an allegation's referral to the designated officer,
+/// or a step of the DSL's work: information gathered, a decision with its reasons, a
+/// referral, feedback chased, the outcome, closing with a summary, re-opening with the new
+/// information, information shared outside the service (with whom, on what basis, whether
+/// consent was sought and why), and what the DSL shares with a therapist on the case team.
+/// Steps come in any order the rules allow (an urgent case may be referred to the police
+/// before anything else); a step of the DSL's work on a concern nobody acknowledged
+/// acknowledges it first. Steps are added, never changed; the concern itself stays as sealed.
 #[utoipa::path(
     post,
     path = "/api/v1/concerns/{id}/steps",
@@ -1089,8 +1456,8 @@ pub struct StepBody {
         (status = 204, description = "Recorded"),
         (status = 403, description = "Not one who may record that step here, or a read-only token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such concern, or none the caller may see", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not submitted yet", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is missing or not valid, or no such duty falls on the caller (each is named)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not submitted yet, or not in this order: `detail` says why (\"Record a decision before closing\", \"This is closed: re-open it with the new information first\", \"Record the referral first\", \"Only a closed concern is re-opened\")", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is missing or not valid, no such duty falls on the caller, the carer may not receive it (`carer`, with the reason), or the therapist is not on the child's case team (`shared_with`); each is named", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -1102,11 +1469,7 @@ pub async fn record_step(
 ) -> Result<StatusCode, ApiError> {
     let id = concern_id(&id)?;
     let kind = StepKind::parse(body.kind.trim()).map_err(|m| unprocessable("kind", m))?;
-    let detail = StepDetail {
-        note: body.note,
-        reference: body.reference,
-        duty: body.duty,
-    };
+    let detail = StepDetail::from(body);
     state
         .alliance
         .record_concern_step(&actor, id, kind, &detail)
@@ -1580,9 +1943,26 @@ pub struct TimingView {
     pub decide_working_days: u32,
     /// Allegations: referred to the designated officer within this many working days (1).
     pub allegation_refer_working_days: u32,
+    /// After a referral: its feedback is chased when this many working days pass without it
+    /// (at most 10; 1 by default, the local authority deciding within one working day). Left
+    /// out: the default.
+    #[serde(default = "default_referral_feedback_working_days")]
+    pub referral_feedback_working_days: u32,
+    /// The safeguarding file goes to a new school within this many school days (1 to 20; 5 by
+    /// default). Left out: the default.
+    #[serde(default = "default_transfer_school_days")]
+    pub transfer_school_days: u32,
     /// The timing's version, for updates; absent while the defaults stand.
     #[serde(default)]
     pub version: Option<i64>,
+}
+
+fn default_referral_feedback_working_days() -> u32 {
+    Timing::default().referral_feedback_working_days
+}
+
+fn default_transfer_school_days() -> u32 {
+    Timing::default().transfer_school_days
 }
 
 fn timing_view(t: &Timing, version: Option<Version>) -> TimingView {
@@ -1591,6 +1971,8 @@ fn timing_view(t: &Timing, version: Option<Version>) -> TimingView {
         acknowledge_working_days: t.acknowledge_working_days,
         decide_working_days: t.decide_working_days,
         allegation_refer_working_days: t.allegation_refer_working_days,
+        referral_feedback_working_days: t.referral_feedback_working_days,
+        transfer_school_days: t.transfer_school_days,
         version: version.map(|v| v.get()),
     }
 }
@@ -1637,6 +2019,8 @@ pub async fn set_timing(
         acknowledge_working_days: body.acknowledge_working_days,
         decide_working_days: body.decide_working_days,
         allegation_refer_working_days: body.allegation_refer_working_days,
+        referral_feedback_working_days: body.referral_feedback_working_days,
+        transfer_school_days: body.transfer_school_days,
     };
     state
         .alliance
@@ -1670,6 +2054,8 @@ mod tests {
             ("/api/v1/safeguarding/rota", &["get", "put"][..]),
             ("/api/v1/safeguarding/contacts", &["get", "put"][..]),
             ("/api/v1/safeguarding/timing", &["get", "put"][..]),
+            ("/api/v1/me/concern-shares", &["get"][..]),
+            ("/api/v1/children/{id}/concern-shares", &["get"][..]),
         ] {
             let item = doc.paths.paths.get(path);
             assert!(item.is_some(), "{path} is missing");
@@ -1698,6 +2084,38 @@ mod tests {
         let draft: Result<DraftBody, _> =
             serde_json::from_str(r#"{"content": {"words": "x"}, "version": 1}"#);
         assert!(draft.is_err(), "an unknown part is refused");
+    }
+
+    #[test]
+    fn a_step_body_carries_every_part_of_the_dsl_s_work() {
+        let body: StepBody = serde_json::from_str(
+            r#"{"kind": "information-shared", "note": "n", "reference": "r", "duty": "d",
+                "decision": "monitor", "review_on": "2027-01-15", "agency": "police",
+                "agency_name": "a", "spoken_to": "s", "on": "2026-12-01", "time": "10:00",
+                "with_whom": "w", "basis": "public-task", "consent": "not-sought",
+                "consent_reason": "c", "carer": "x", "reveals_location": true,
+                "reveals_school": true, "shared_with": "u"}"#,
+        )
+        .unwrap();
+        let detail = StepDetail::from(body);
+        assert_eq!(detail.decision, "monitor");
+        assert_eq!(detail.review_on, "2027-01-15");
+        assert_eq!(detail.consent_reason, "c");
+        assert!(detail.reveals_location && detail.reveals_school);
+        assert_eq!(detail.shared_with, "u");
+        let stray: Result<StepBody, _> = serde_json::from_str(r#"{"kind": "x", "why": "y"}"#);
+        assert!(stray.is_err());
+    }
+
+    #[test]
+    fn the_timing_s_new_figures_default_when_left_out() {
+        let body: TimingView = serde_json::from_str(
+            r#"{"urgent_acknowledge_minutes": 30, "acknowledge_working_days": 0,
+                "decide_working_days": 1, "allegation_refer_working_days": 1}"#,
+        )
+        .unwrap();
+        assert_eq!(body.referral_feedback_working_days, 1);
+        assert_eq!(body.transfer_school_days, 5);
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod admin;
 mod agreements;
 mod calendars;
 mod children;
+mod chronology;
 mod consent;
 mod contacts;
 pub(crate) mod feeds;

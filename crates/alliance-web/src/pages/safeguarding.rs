@@ -12,6 +12,9 @@ use crate::auth::{Auth, CurrentAuth, NotSigned, Signed};
 use crate::errors::page_error;
 use crate::respond::PageError;
 use alliance_core::children::ChildId;
+use alliance_core::concern_workflow::{
+    Agency, ConsentSought, Decision, Progress, SharingBasis, Stage, check_step,
+};
 use alliance_core::directory::SiteKind;
 use alliance_core::identity::UserId;
 use alliance_core::safeguarding::{
@@ -22,7 +25,7 @@ use alliance_core::safeguarding::{
 use alliance_core::schedule::BookingId;
 use alliance_core::{Invalid, PageRequest, Version, uk};
 use alliance_service::children::ChildFilter;
-use alliance_service::safeguarding::{ConcernSummary, ConcernView, RaiseFrom};
+use alliance_service::safeguarding::{ConcernSummary, ConcernView, RaiseFrom, StepView};
 use alliance_service::{Actor, AppError, StoredConcern, UserFilter};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -51,8 +54,10 @@ pub fn router() -> Router<AppState> {
         .route("/concerns/{id}/link", post(link_child))
         .route("/concerns/{id}/find", post(find_child))
         .route("/children/{id}/concerns", get(of_child).post(from_child))
+        .route("/children/{id}/safeguarding", get(child_panel))
         .route("/sessions/{id}/concerns", post(raise_from_session))
         .route("/allegations/new", get(allegation_form).post(allegation))
+        .merge(super::chronology::router())
 }
 
 fn concern_id(raw: &str) -> Result<ConcernId, PageError> {
@@ -162,6 +167,22 @@ fn concern_line(s: &ConcernSummary, context: Option<ChildId>) -> ConcernLine {
     }
 }
 
+/// A concern on the DSL's queue: where the DSL's work stands, and by when (the queue's readers
+/// see all of every concern on it).
+fn queue_line(s: &ConcernSummary) -> ConcernLine {
+    let mut line = concern_line(s, None);
+    if s.status == ConcernStatus::Submitted && s.acknowledged {
+        line.state = match (s.stage, s.due) {
+            (Stage::AwaitingDecision, Some(due)) => {
+                format!("Awaiting a decision, due by {}", uk::date_time(due))
+            }
+            (stage, _) => stage.label().to_owned(),
+        };
+        line.overdue = s.overdue;
+    }
+    line
+}
+
 /// A concern raised by look-up that the DSL has not matched to a record yet.
 fn unmatched(s: &ConcernSummary) -> bool {
     s.kind == ConcernKind::Concern && s.unmatched
@@ -176,6 +197,8 @@ struct OnDutyLine {
 
 struct QueueView {
     awaiting: Vec<ConcernLine>,
+    /// Acknowledged and not closed: decisions awaited, then the open ones.
+    open: Vec<ConcernLine>,
     unmatched: Vec<ConcernLine>,
     recent: Vec<ConcernLine>,
     allegations: Vec<ConcernLine>,
@@ -214,19 +237,16 @@ async fn hub(
     let queue = if sg::sees_queue(&actor.user) {
         match state.alliance.safeguarding_queue(&actor).await {
             Ok(q) => Some(QueueView {
-                awaiting: q.awaiting.iter().map(|s| concern_line(s, None)).collect(),
+                awaiting: q.awaiting.iter().map(queue_line).collect(),
+                open: q.open.iter().map(queue_line).collect(),
                 unmatched: q
                     .recent
                     .iter()
                     .filter(|s| unmatched(s))
-                    .map(|s| concern_line(s, None))
+                    .map(queue_line)
                     .collect(),
-                recent: q.recent.iter().map(|s| concern_line(s, None)).collect(),
-                allegations: q
-                    .allegations
-                    .iter()
-                    .map(|s| concern_line(s, None))
-                    .collect(),
+                recent: q.recent.iter().map(queue_line).collect(),
+                allegations: q.allegations.iter().map(queue_line).collect(),
             }),
             Err(AppError::NotFound) => None,
             Err(other) => return Err(page_error(other)),
@@ -446,6 +466,73 @@ struct ListPage {
     child: Option<String>,
     may_raise: bool,
     notice: Option<String>,
+    /// What the DSL shared with the reader (about this child, on the child's list).
+    shared: Vec<ShareLine>,
+    /// The child's safeguarding chronology, for those who may read it.
+    chronology: Option<String>,
+}
+
+/// Something the DSL shared with the reader, in a list.
+pub struct ShareLine {
+    pub href: String,
+    pub reference: String,
+    pub about: String,
+    pub by: String,
+    pub at: String,
+    pub text: String,
+}
+
+async fn share_lines(
+    state: &AppState,
+    actor: &Actor,
+    child: Option<ChildId>,
+) -> Result<Vec<ShareLine>, PageError> {
+    Ok(state
+        .alliance
+        .concern_shares(actor, child)
+        .await
+        .map_err(page_error)?
+        .into_iter()
+        .map(|s| ShareLine {
+            href: match s.child {
+                Some(c) => format!("/concerns/{}?child={c}", s.concern),
+                None => format!("/concerns/{}", s.concern),
+            },
+            reference: s.reference,
+            about: s.child_label,
+            by: s.by,
+            at: uk::date_time(s.at),
+            text: s.text,
+        })
+        .collect())
+}
+
+/// The child's chronology, for the DSL, deputies and the service lead.
+fn chronology_href(actor: &Actor, child: ChildId) -> Option<String> {
+    sg::sees_queue(&actor.user).then(|| format!("/children/{child}/chronology"))
+}
+
+/// On the child's page (loaded by htmx): the link to the chronology for those who may read
+/// it, and what the DSL shared with the reader about the child. Empty when there is neither.
+#[derive(Template)]
+#[template(path = "child_safeguarding.html")]
+struct ChildPanel {
+    shared: Vec<ShareLine>,
+    chronology: Option<String>,
+}
+
+async fn child_panel(
+    State(state): State<AppState>,
+    Signed(actor): Signed,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let child = child_id(&id)?;
+    let shared = share_lines(&state, &actor, Some(child)).await?;
+    render(&ChildPanel {
+        shared,
+        chronology: chronology_href(&actor, child),
+    })
+    .map(IntoResponse::into_response)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -476,6 +563,8 @@ async fn my_concerns(
         notice: query
             .discarded
             .map(|_| "The draft was discarded.".to_owned()),
+        shared: share_lines(&state, &actor, None).await?,
+        chronology: None,
     })
     .map(IntoResponse::into_response)
 }
@@ -505,6 +594,8 @@ async fn of_child(
         child: Some(child.to_string()),
         may_raise: sg::may_raise(&actor.user) && actor.may_write(),
         notice: None,
+        shared: share_lines(&state, &actor, Some(child)).await?,
+        chronology: chronology_href(&actor, child),
     })
     .map(IntoResponse::into_response)
 }
@@ -1410,7 +1501,106 @@ struct StepLine {
     label: &'static str,
     by: String,
     at: String,
-    detail: Vec<String>,
+    /// The step in words, one labelled part a line.
+    lines: Vec<(String, String)>,
+}
+
+/// Something the DSL shared with the reader.
+struct SharedLine {
+    by: String,
+    at: String,
+    text: String,
+}
+
+/// The DSL's workflow forms, each offered only where the order rules allow it now
+/// (`concern_workflow::check_step`), with the choices they need.
+struct WorkForms {
+    gather: bool,
+    decide: bool,
+    refer: bool,
+    chase: bool,
+    outcome: bool,
+    close: bool,
+    reopen: bool,
+    share_info: bool,
+    share_team: bool,
+    /// Whether a decision stands already (the form then records a new one).
+    decided: bool,
+    decisions: Vec<Choice>,
+    agencies: Vec<Choice>,
+    bases: Vec<Choice>,
+    consents: Vec<Choice>,
+    team: Vec<Choice>,
+    carers: Vec<Choice>,
+}
+
+/// The form of each workflow step on the page: its step kind, the prefix of its fields' ids
+/// (and of their errors), and the notice shown once it is recorded.
+const WORK_STEPS: [(StepKind, &str, &str); 9] = [
+    (StepKind::InformationGathered, "gather", "gathered"),
+    (StepKind::Decided, "decide", "decided"),
+    (StepKind::Referred, "referral", "referred"),
+    (StepKind::Chased, "chase", "chased"),
+    (StepKind::Outcome, "outcome", "outcome"),
+    (StepKind::Closed, "close", "closed"),
+    (StepKind::Reopened, "reopen", "reopened"),
+    (StepKind::InformationShared, "sharing", "shared-info"),
+    (StepKind::SharedWithTeam, "team", "shared-team"),
+];
+
+fn work_forms(view: &ConcernView) -> Option<WorkForms> {
+    if !view.may_work {
+        return None;
+    }
+    let submitted = view.stored.submitted_at.unwrap_or(view.stored.created_at);
+    // The DSL reads every step, so the progress seen here is the service's own.
+    let progress = Progress::of(
+        submitted,
+        &view
+            .steps
+            .iter()
+            .map(|s| (s.kind, s.at))
+            .collect::<Vec<_>>(),
+    );
+    let allowed = |kind: StepKind| check_step(kind, view.stored.kind, &progress).is_ok();
+    Some(WorkForms {
+        gather: allowed(StepKind::InformationGathered),
+        decide: allowed(StepKind::Decided),
+        refer: allowed(StepKind::Referred),
+        chase: allowed(StepKind::Chased),
+        outcome: allowed(StepKind::Outcome),
+        close: allowed(StepKind::Closed),
+        reopen: allowed(StepKind::Reopened),
+        share_info: allowed(StepKind::InformationShared),
+        share_team: allowed(StepKind::SharedWithTeam),
+        decided: progress.stage == Stage::Open,
+        decisions: Decision::ALL
+            .iter()
+            .map(|d| choice(d.code(), d.label()))
+            .collect(),
+        agencies: Agency::ALL
+            .iter()
+            .map(|a| choice(a.code(), a.label()))
+            .collect(),
+        bases: SharingBasis::ALL
+            .iter()
+            .map(|b| choice(b.code(), b.label()))
+            .collect(),
+        consents: ConsentSought::ALL
+            .iter()
+            .map(|c| choice(c.code(), c.label()))
+            .collect(),
+        team: view
+            .team
+            .iter()
+            .map(|(id, name, role)| choice(id.to_string(), format!("{name} ({role})")))
+            .collect(),
+        carers: view
+            .carers
+            .iter()
+            .map(|(id, label)| choice(id.to_string(), label.clone()))
+            .collect(),
+    })
 }
 
 struct AddendumLine {
@@ -1486,6 +1676,12 @@ struct ConcernPage {
     linked: Vec<LinkedLine>,
     duties: Vec<DutyLine>,
     steps: Vec<StepLine>,
+    /// What the DSL shared with the reader.
+    shared: Vec<SharedLine>,
+    /// Where the DSL's work stands, for readers who see all of it.
+    stage: Option<&'static str>,
+    decide_by: Option<String>,
+    work: Option<WorkForms>,
     addenda: Vec<AddendumLine>,
     may_acknowledge: bool,
     may_add_addendum: bool,
@@ -1503,6 +1699,39 @@ struct ConcernPage {
     errors: FieldErrors,
 }
 
+impl ConcernPage {
+    /// What was typed in a field of the form for `kind`, when that form was the one sent.
+    fn kept(&self, kind: &str, name: &str) -> &str {
+        if self.form.get("kind") == kind {
+            self.form.get(name)
+        } else {
+            ""
+        }
+    }
+
+    /// Whether the form for `kind` was sent with `name` set to `value`.
+    fn kept_is(&self, kind: &str, name: &str, value: &str) -> bool {
+        self.form.get("kind") == kind && self.form.has(name, value)
+    }
+
+    /// Whether the form for `kind` was sent and refused (it is shown open).
+    fn refused(&self, kind: &str) -> bool {
+        self.form.get("kind") == kind && !self.errors.is_empty()
+    }
+}
+
+/// Someone the DSL shared with, and who sees only that: the concern's reference, the child and
+/// what was shared.
+#[derive(Template)]
+#[template(path = "concern_shared.html")]
+struct SharedOnlyPage {
+    layout: Layout,
+    reference: String,
+    about: String,
+    about_href: Option<String>,
+    shared: Vec<SharedLine>,
+}
+
 #[derive(Debug, Default, Deserialize)]
 struct ViewQuery {
     child: Option<String>,
@@ -1512,22 +1741,36 @@ struct ViewQuery {
     saved: Option<String>,
 }
 
-fn step_detail_lines(kind: StepKind, detail: &StepDetail, duties: &[sg::Duty]) -> Vec<String> {
-    let mut out = Vec::new();
-    if kind == StepKind::StatutoryReport && !detail.duty.is_empty() {
-        let title = duties
-            .iter()
-            .find(|d| d.code == detail.duty)
-            .map_or(detail.duty.clone(), |d| d.title.clone());
-        out.push(format!("Duty: {title}"));
-    }
-    if !detail.reference.is_empty() {
-        out.push(format!("Reference: {}", detail.reference));
-    }
-    if !detail.note.is_empty() {
-        out.push(detail.note.clone());
-    }
-    out
+/// A step's parts in words; a statutory report names its duty by title.
+fn step_lines(step: &StepView, duties: &[sg::Duty]) -> Vec<(String, String)> {
+    step.lines
+        .iter()
+        .map(|(label, value)| {
+            let value = if step.kind == StepKind::StatutoryReport && *label == "Duty" {
+                duties
+                    .iter()
+                    .find(|d| d.code == *value)
+                    .map_or(value.clone(), |d| d.title.clone())
+            } else {
+                value.clone()
+            };
+            ((*label).to_owned(), value)
+        })
+        .collect()
+}
+
+/// The steps that share something with the reader.
+fn shared_with(view: &ConcernView, reader: UserId) -> Vec<SharedLine> {
+    let me = reader.to_string();
+    view.steps
+        .iter()
+        .filter(|s| s.kind == StepKind::SharedWithTeam && s.detail.shared_with == me)
+        .map(|s| SharedLine {
+            by: s.actor.clone(),
+            at: uk::date_time(s.at),
+            text: s.detail.note.clone(),
+        })
+        .collect()
 }
 
 async fn receipt_lines(
@@ -1633,6 +1876,16 @@ async fn concern_view_page(
             Redirect::to(&format!("/concerns/{id}/edit")).into_response()
         ));
     }
+    if view.shared_only {
+        let page = SharedOnlyPage {
+            layout: Layout::load(state, "safeguarding", auth).await?,
+            reference: view.reference.clone(),
+            about: view.child_label.clone(),
+            about_href: view.child_link.map(|c| format!("/children/{c}")),
+            shared: shared_with(&view, actor.user.id),
+        };
+        return Ok(Err(render(&page)?.into_response()));
+    }
     let all_duties = sg::duties().unwrap_or_default();
     let officer_flag = query.officer.is_some() && view.is_author;
     let receipt = receipt_lines(state, &view, officer_flag).await?;
@@ -1693,6 +1946,15 @@ async fn concern_view_page(
                 "addendum" => "The addendum is added.",
                 "matched" => "The concern is matched to the child's record.",
                 "linked" => "The child is linked to this concern.",
+                "gathered" => "The information gathered is recorded.",
+                "decided" => "The decision is recorded.",
+                "referred" => "The referral is recorded.",
+                "chased" => "The chase is recorded.",
+                "outcome" => "The feedback and outcome are recorded.",
+                "closed" => "Closed.",
+                "reopened" => "Re-opened: a fresh decision is due.",
+                "shared-info" => "The information-sharing decision is recorded.",
+                "shared-team" => "Shared with the therapist: they are told.",
                 _ => "Saved.",
             }
             .to_owned()
@@ -1773,9 +2035,17 @@ async fn concern_view_page(
                 label: s.kind.label(),
                 by: s.actor.clone(),
                 at: uk::date_time(s.at),
-                detail: step_detail_lines(s.kind, &s.detail, &all_duties),
+                lines: step_lines(s, &all_duties),
             })
             .collect(),
+        shared: shared_with(&view, actor.user.id),
+        stage: view.reach.may_read_all().then(|| view.stage.label()),
+        decide_by: if view.reach.may_read_all() {
+            view.decide_by.map(uk::date_time)
+        } else {
+            None
+        },
+        work: work_forms(&view),
         addenda: view
             .addenda
             .iter()
@@ -1865,6 +2135,12 @@ async fn record_refused(
             }
             (StatusCode::UNPROCESSABLE_ENTITY, errors)
         }
+        // The order rules' refusal, in words ("Record a decision before closing"): shown on the
+        // form that was sent.
+        AppError::Conflict(why) if why.contains(' ') => (
+            StatusCode::CONFLICT,
+            FieldErrors::one(&format!("{prefix}-step"), &why),
+        ),
         other => return Err(page_error(other)),
     };
     let query = ViewQuery {
@@ -1934,17 +2210,36 @@ async fn record_step(
         StepKind::SchoolDslTold => ("school", "school", "steps"),
         StepKind::StatutoryReport => ("report", "report", "duties"),
         StepKind::DesignatedOfficerReferral => ("refer", "referral", "steps"),
-        _ => {
-            return Err(page_error(AppError::Invalid(Invalid::field(
-                "kind",
-                "Choose a step from the list",
-            ))));
-        }
+        _ => match WORK_STEPS.iter().find(|(k, _, _)| *k == kind) {
+            Some((_, prefix, saved)) => (*prefix, *saved, "steps"),
+            None => {
+                return Err(page_error(AppError::Invalid(Invalid::field(
+                    "kind",
+                    "Choose a step from the list",
+                ))));
+            }
+        },
     };
+    let text = |name: &str| form.get(name).to_owned();
     let detail = StepDetail {
-        note: form.get("note").to_owned(),
-        reference: form.get("reference").to_owned(),
-        duty: form.get("duty").to_owned(),
+        note: text("note"),
+        reference: text("reference"),
+        duty: text("duty"),
+        decision: text("decision"),
+        review_on: text("review_on"),
+        agency: text("agency"),
+        agency_name: text("agency_name"),
+        spoken_to: text("spoken_to"),
+        on: text("on"),
+        time: text("time"),
+        with_whom: text("with_whom"),
+        basis: text("basis"),
+        consent: text("consent"),
+        consent_reason: text("consent_reason"),
+        carer: text("carer"),
+        reveals_location: super::checked(&form, "reveals_location"),
+        reveals_school: super::checked(&form, "reveals_school"),
+        shared_with: text("shared_with"),
     };
     // A report's fields are named after its duty (a concern may carry several duties).
     let prefix = if kind == StepKind::StatutoryReport {
@@ -2530,6 +2825,11 @@ fn contacts_form(contacts: &Contacts, timing: &Timing) -> FormData {
             "allegation_refer_working_days",
             timing.allegation_refer_working_days,
         ),
+        (
+            "referral_feedback_working_days",
+            timing.referral_feedback_working_days,
+        ),
+        ("transfer_school_days", timing.transfer_school_days),
     ] {
         f.push((name.to_owned(), n.to_string()));
     }
@@ -2582,6 +2882,8 @@ fn timing_of(form: &FormData) -> Result<Timing, Invalid> {
         acknowledge_working_days: number("acknowledge_working_days"),
         decide_working_days: number("decide_working_days"),
         allegation_refer_working_days: number("allegation_refer_working_days"),
+        referral_feedback_working_days: number("referral_feedback_working_days"),
+        transfer_school_days: number("transfer_school_days"),
     };
     if errors.is_empty() {
         Ok(timing)
@@ -2711,6 +3013,18 @@ async fn contacts_view(
                 label: "Allegations: working days to refer to the designated officer",
                 hint: "Policy default 1 (local procedures vary: check yours). At most 10.",
                 value: timing.allegation_refer_working_days,
+            },
+            TimingField {
+                name: "referral_feedback_working_days",
+                label: "After a referral: working days before the agency is chased for feedback",
+                hint: "Policy default 1: the local authority acknowledges and decides within one working day. At most 10.",
+                value: timing.referral_feedback_working_days,
+            },
+            TimingField {
+                name: "transfer_school_days",
+                label: "Transfer to a new school: school days to send the safeguarding file",
+                hint: "Policy default 5: within five school days of the child starting there (or of the new term), counted in the term calendar of the child's school. Between 1 and 20.",
+                value: timing.transfer_school_days,
             },
         ],
         form: contacts_form(&contacts, &timing),
@@ -2994,6 +3308,41 @@ mod tests {
     }
 
     #[test]
+    fn every_step_of_the_dsl_s_work_has_its_form() {
+        for kind in alliance_core::concern_workflow::WORKFLOW_STEPS {
+            assert!(
+                WORK_STEPS.iter().any(|(k, _, _)| *k == kind),
+                "{kind:?} has no form"
+            );
+        }
+    }
+
+    #[test]
+    fn the_child_s_safeguarding_panel_is_empty_for_a_reader_with_nothing_to_see() {
+        let empty = ChildPanel {
+            shared: Vec::new(),
+            chronology: None,
+        };
+        assert!(empty.render().unwrap().trim().is_empty());
+        let shown = ChildPanel {
+            shared: vec![ShareLine {
+                href: "/concerns/x?child=y".into(),
+                reference: "SG-1A2B3C4D".into(),
+                about: "Sam".into(),
+                by: "Dana Lee".into(),
+                at: "01/12/2026 10:05".into(),
+                text: "Please keep the door open in sessions".into(),
+            }],
+            chronology: Some("/children/y/chronology".into()),
+        }
+        .render()
+        .unwrap();
+        assert!(shown.contains("Safeguarding chronology"));
+        assert!(shown.contains("Shared with you by the DSL"));
+        assert!(shown.contains("Please keep the door open in sessions"));
+    }
+
+    #[test]
     fn contacts_and_timing_round_trip_through_the_form() {
         let site = alliance_core::directory::SiteId(uuid::Uuid::new_v4()).to_string();
         let mut contacts = Contacts {
@@ -3021,7 +3370,16 @@ mod tests {
         assert_eq!(contacts_of(&f, &[site, other]), contacts);
         assert_eq!(timing_of(&f).unwrap(), timing);
         let bad = form(&[("urgent_acknowledge_minutes", "half an hour")]);
-        assert_eq!(timing_of(&bad).unwrap_err().errors.len(), 4);
+        // Every number is asked for: the two of issue 14 (the chase after a referral, the
+        // transfer's school days) as much as the rest.
+        let missing = timing_of(&bad).unwrap_err();
+        assert_eq!(missing.errors.len(), 6);
+        assert!(
+            missing
+                .errors
+                .iter()
+                .any(|e| e.field == "transfer_school_days")
+        );
         assert_eq!(
             contact_line(&contacts.emergency_duty_team).tel,
             "03001234567"

@@ -151,6 +151,9 @@ async fn task_view(
             ("case", Some(_)) => Some(format!("/cases/{}", s.record_id)),
             // Shown only to those who reach it (the inbox passes the concern's own check).
             ("concern" | "allegation", _) => Some(format!("/concerns/{}", s.record_id)),
+            ("transfer", Some(child)) => {
+                Some(format!("/children/{child}/transfers/{}", s.record_id))
+            }
             (_, Some(child)) => Some(format!("/children/{child}")),
             _ => None,
         });

@@ -279,6 +279,7 @@ fn step(
         actor,
         sealed_under: SealedUnder::Child,
         detail: sealed(&[n as u8, 0x5E]),
+        shared_with: None,
         created_at: at(second),
     }
 }
@@ -1334,5 +1335,110 @@ async fn the_server_role_on_postgresql_only_appends_to_safeguarding_records() ->
             .await?;
     }
     app.close().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn every_kind_of_step_is_accepted_and_no_other() -> anyhow::Result<()> {
+    for backend in backends() {
+        let w = world(backend).await?;
+        let store = w.store.as_ref();
+        let concern = submit(
+            store,
+            &draft(&w, 121, ConcernKind::Concern, Some(w.child), 1_800_001_000),
+            false,
+            &[],
+            1_800_001_100,
+        )
+        .await?;
+        let mut written = Vec::new();
+        for (n, kind) in (0..).zip(StepKind::ALL) {
+            let step = StoredConcernStep {
+                shared_with: (kind == StepKind::SharedWithTeam).then_some(w.author),
+                ..step(130 + n, concern.id, kind, w.dsl, 1_800_002_000 + n as i64)
+            };
+            store
+                .add_concern_step(&step, &[], &audited(Action::ConcernStep))
+                .await?;
+            written.push(step);
+        }
+        assert_eq!(
+            store.concern_steps(concern.id).await?,
+            written,
+            "{backend:?}"
+        );
+        let blob = match backend {
+            Backend::Sqlite => "X'0102'",
+            Backend::Postgres => "'\\x0102'::bytea",
+        };
+        let unknown = format!(
+            "INSERT INTO concern_steps (id, concern_id, kind, actor_id, sealed_under, detail, \
+             created_at) VALUES ('{}', '{}', 'made-up', '{}', 'child', {blob}, 1)",
+            id(129),
+            concern.id,
+            w.dsl
+        );
+        assert!(!allowed(&w.db, &unknown).await, "{backend:?}: {unknown}");
+        w.opened.close().await;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn what_is_shared_with_a_therapist_is_found_by_them_alone() -> anyhow::Result<()> {
+    for backend in backends() {
+        let w = world(backend).await?;
+        let store = w.store.as_ref();
+        let about = |n| draft(&w, n, ConcernKind::Concern, Some(w.child), 1_800_001_000);
+        let first = submit(store, &about(141), false, &[], 1_800_001_100).await?;
+        let second = submit(store, &about(142), true, &[], 1_800_001_200).await?;
+        let shared = |n: u128, concern: ConcernId, with: UserId, second: i64| StoredConcernStep {
+            shared_with: Some(with),
+            ..step(n, concern, StepKind::SharedWithTeam, w.dsl, second)
+        };
+        // With the therapist: on the second concern, then twice on the first.
+        let later = shared(143, first.id, w.author, 1_800_003_000);
+        let earliest = shared(144, second.id, w.author, 1_800_002_000);
+        let latest = shared(145, first.id, w.author, 1_800_004_000);
+        // With someone else; and another kind of step, whatever it names.
+        let elsewhere = shared(146, first.id, w.staff, 1_800_002_500);
+        let not_shared = StoredConcernStep {
+            shared_with: Some(w.author),
+            ..step(147, second.id, StepKind::Decided, w.dsl, 1_800_002_600)
+        };
+        for s in [&later, &earliest, &latest, &elsewhere, &not_shared] {
+            store
+                .add_concern_step(s, &[], &audited(Action::ConcernStep))
+                .await?;
+        }
+        // The therapist's id is kept with the step.
+        assert_eq!(
+            store.concern_steps(first.id).await?,
+            [elsewhere.clone(), later.clone(), latest.clone()],
+            "{backend:?}"
+        );
+        assert_eq!(
+            store.concern_steps(second.id).await?,
+            [earliest.clone(), not_shared],
+            "{backend:?}"
+        );
+
+        assert_eq!(
+            store.concern_shares_for(w.author).await?,
+            [
+                (second.clone(), earliest),
+                (first.clone(), later),
+                (first.clone(), latest),
+            ],
+            "{backend:?}"
+        );
+        assert_eq!(
+            store.concern_shares_for(w.staff).await?,
+            [(first, elsewhere)],
+            "{backend:?}"
+        );
+        assert!(store.concern_shares_for(w.dsl).await?.is_empty());
+        w.opened.close().await;
+    }
     Ok(())
 }

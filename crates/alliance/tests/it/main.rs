@@ -17,6 +17,7 @@ mod keys;
 mod library;
 mod mail;
 mod safeguarding;
+mod safeguarding_workflow;
 mod schema;
 mod server;
 mod session_record_store;
@@ -25,6 +26,7 @@ mod sessions;
 mod store;
 mod tasks;
 mod timetables;
+mod transfer_store;
 
 use alliance_service::Store;
 use alliance_store_postgres::PostgresStore;

@@ -30,13 +30,13 @@ const MILLIE: [&str; 4] = ["Amelia", "Millie", "Clarke", "943 476 5919"];
 /// Words of the concern's content that must never leave in an email.
 const CONTENT_WORDS: [&str; 5] = ["belt", "spilt", "forearm", "Therapy room", "keeps children"];
 
-fn today() -> Date {
+pub(crate) fn today() -> Date {
     alliance_core::uk::london()
         .to_datetime(jiff::Timestamp::now())
         .date()
 }
 
-fn yesterday() -> String {
+pub(crate) fn yesterday() -> String {
     today()
         .checked_sub(1.day())
         .unwrap_or_else(|_| today())
@@ -51,11 +51,11 @@ fn born_years_ago(years: i16) -> String {
         .to_string()
 }
 
-fn id_of(body: &Value) -> String {
+pub(crate) fn id_of(body: &Value) -> String {
     body["id"].as_str().unwrap_or_default().to_owned()
 }
 
-fn fields_of(problem: &Value) -> Vec<String> {
+pub(crate) fn fields_of(problem: &Value) -> Vec<String> {
     problem["errors"]
         .as_array()
         .map(|e| {
@@ -66,13 +66,13 @@ fn fields_of(problem: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn concern_at(id: &str) -> String {
+pub(crate) fn concern_at(id: &str) -> String {
     format!("/api/v1/concerns/{id}")
 }
 
 /// A complete concern: the child's words, apart from what was seen; `danger` answers "is the
 /// child in immediate danger?".
-fn content(danger: &str, categories: &[&str]) -> Value {
+pub(crate) fn content(danger: &str, categories: &[&str]) -> Value {
     json!({
         "immediate_danger": danger,
         "child_words": "\"He hit me with the belt when I spilt my drink\"",
@@ -116,7 +116,7 @@ fn without_ids_and_times(value: &Value) -> Value {
 }
 
 /// Starts a draft as `who` (201).
-async fn raise(world: &World, who: &str, from: Value) -> anyhow::Result<Value> {
+pub(crate) async fn raise(world: &World, who: &str, from: Value) -> anyhow::Result<Value> {
     let (status, body) = world
         .api(who, Method::POST, "/api/v1/concerns", Some(from))
         .await?;
@@ -125,7 +125,7 @@ async fn raise(world: &World, who: &str, from: Value) -> anyhow::Result<Value> {
 }
 
 /// Saves `content` into the draft and submits it: (the saved draft, the receipt).
-async fn fill_and_submit(
+pub(crate) async fn fill_and_submit(
     world: &World,
     who: &str,
     draft: &Value,
@@ -154,7 +154,7 @@ async fn fill_and_submit(
 }
 
 /// Raises from `from` and submits `content`: (the concern's id, the receipt).
-async fn raise_and_submit(
+pub(crate) async fn raise_and_submit(
     world: &World,
     who: &str,
     from: Value,
@@ -165,7 +165,7 @@ async fn raise_and_submit(
     Ok((id_of(&draft), receipt))
 }
 
-async fn read(
+pub(crate) async fn read(
     world: &World,
     who: &str,
     id: &str,
@@ -178,7 +178,7 @@ async fn read(
     world.api(who, Method::GET, &path, None).await
 }
 
-async fn post(
+pub(crate) async fn post(
     world: &World,
     who: &str,
     id: &str,
@@ -195,7 +195,7 @@ async fn post(
         .await
 }
 
-async fn tasks_of(world: &World, who: &str, open: bool) -> anyhow::Result<Vec<Value>> {
+pub(crate) async fn tasks_of(world: &World, who: &str, open: bool) -> anyhow::Result<Vec<Value>> {
     let (status, page) = world
         .api(
             who,
@@ -209,7 +209,7 @@ async fn tasks_of(world: &World, who: &str, open: bool) -> anyhow::Result<Vec<Va
 }
 
 /// The rules of `who`'s tasks and notices (only open ones, or all) about the concern `id`.
-async fn rules_about(
+pub(crate) async fn rules_about(
     world: &World,
     who: &str,
     id: &str,
@@ -223,9 +223,17 @@ async fn rules_about(
         .collect())
 }
 
+/// `rules` without the decision task every submitted concern raises for the DSL (issue 14).
+fn but_the_decision(rules: Vec<String>) -> Vec<String> {
+    rules
+        .into_iter()
+        .filter(|r| r != "concern.decide")
+        .collect()
+}
+
 /// Waits (up to 30 s) for `who` to have a task or notice of `rule` about the concern `id`,
 /// and checks that its title names the concern by its reference.
-async fn wait_for_task(
+pub(crate) async fn wait_for_task(
     world: &World,
     who: &str,
     rule: &str,
@@ -258,7 +266,11 @@ async fn wait_for_task(
     )
 }
 
-async fn list(world: &World, who: &str, path: &str) -> anyhow::Result<(StatusCode, Vec<Value>)> {
+pub(crate) async fn list(
+    world: &World,
+    who: &str,
+    path: &str,
+) -> anyhow::Result<(StatusCode, Vec<Value>)> {
     let (status, page) = world.api(who, Method::GET, path, None).await?;
     Ok((
         status,
@@ -275,7 +287,7 @@ async fn badge(world: &World, who: &str) -> anyhow::Result<i64> {
 }
 
 /// Opens an account with `roles` and `registration`, and a read-write token for it.
-async fn add_person(
+pub(crate) async fn add_person(
     world: &mut World,
     who: &'static str,
     roles: &[&str],
@@ -303,7 +315,7 @@ async fn add_person(
 
 /// A child with an open case led by `lead`, and `others` on the team (user id, team role):
 /// (the child's id, the case's id).
-async fn add_child(
+pub(crate) async fn add_child(
     world: &World,
     details: Value,
     lead: &str,
@@ -350,7 +362,7 @@ async fn add_child(
 
 /// Stops the World's server and starts another on the same database (and key store) with
 /// `serve` options: what happens when a service restarts later.
-async fn restart(world: World, serve: &[&str]) -> anyhow::Result<World> {
+pub(crate) async fn restart(world: World, serve: &[&str]) -> anyhow::Result<World> {
     let World {
         service,
         child,
@@ -381,7 +393,7 @@ async fn restart(world: World, serve: &[&str]) -> anyhow::Result<World> {
 }
 
 /// The out-of-hours contacts, set by the administrator.
-async fn set_contacts(world: &World) -> anyhow::Result<()> {
+pub(crate) async fn set_contacts(world: &World) -> anyhow::Result<()> {
     let (status, body) = world
         .api(
             "admin",
@@ -1077,13 +1089,14 @@ async fn an_urgent_concern_nobody_acknowledges_in_thirty_minutes_escalates_and_a
         assert_eq!(status, StatusCode::FORBIDDEN);
         let (status, problem) = post(&world, "dsl", &second, "acknowledge", None).await?;
         assert_eq!(status, StatusCode::NO_CONTENT, "{problem}");
+        // (Both also await the DSL's decision, issue 14: `safeguarding_workflow` tests that.)
         assert_eq!(
-            rules_about(&world, "dsl", &second, true).await?,
+            but_the_decision(rules_about(&world, "dsl", &second, true).await?),
             Vec::<String>::new(),
             "acknowledging closes the DSL's task"
         );
         assert_eq!(
-            rules_about(&world, "dsl", &first, true).await?,
+            but_the_decision(rules_about(&world, "dsl", &first, true).await?),
             ["concern.acknowledge-urgent"]
         );
         for who in ["lead", "service-lead"] {
@@ -1153,7 +1166,7 @@ async fn an_urgent_concern_nobody_acknowledges_in_thirty_minutes_escalates_and_a
             ("dsl", &["concern.acknowledge-urgent"][..]),
         ] {
             assert_eq!(
-                rules_about(&world, who, &second, false).await?,
+                but_the_decision(rules_about(&world, who, &second, false).await?),
                 expected,
                 "{backend:?} {who}"
             );
