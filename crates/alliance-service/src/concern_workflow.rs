@@ -90,8 +90,7 @@ struct Receipt {
 
 /// How a transfer is named in titles and lists: never a name.
 pub fn transfer_reference(id: Uuid) -> String {
-    let hex = id.simple().to_string();
-    format!("TR-{}", hex[hex.len() - 8..].to_uppercase())
+    crate::safeguarding::short_reference("TR", id)
 }
 
 fn transfer_subject(child: ChildId, id: Uuid) -> Subject {
@@ -115,17 +114,17 @@ fn is_dsl(user: &User) -> bool {
 }
 
 impl Alliance {
-    /// Whether `user` has something shared with them on this concern (and may still know
-    /// the child).
+    /// Whether `user` has something shared with them among the concern's `steps` (and may
+    /// still know the child).
     pub(crate) async fn has_share_on(
         &self,
         user: &User,
         concern: &StoredConcern,
+        steps: &[StoredConcernStep],
     ) -> AppResult<bool> {
         let Some(child) = concern.child_id else {
             return Ok(false);
         };
-        let steps = self.store.concern_steps(concern.id).await?;
         if !steps
             .iter()
             .any(|s| s.kind == StepKind::SharedWithTeam && s.shared_with == Some(user.id))

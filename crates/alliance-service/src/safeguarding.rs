@@ -46,13 +46,17 @@ const ALLEGATIONS_KEY: &str = "allegations";
 
 /// How a concern is named in titles, lists and the receipt: never a name.
 pub fn concern_reference(kind: ConcernKind, id: ConcernId) -> String {
-    // The id's random tail (its head is a timestamp, the same for ids made together).
-    let simple = id.0.simple().to_string();
-    let short = simple[simple.len() - 8..].to_uppercase();
     match kind {
-        ConcernKind::Concern => format!("SG-{short}"),
-        ConcernKind::Allegation => format!("AL-{short}"),
+        ConcernKind::Concern => short_reference("SG", id.0),
+        ConcernKind::Allegation => short_reference("AL", id.0),
     }
+}
+
+/// `PREFIX-` and the id's random tail (its head is a timestamp, the same for ids made
+/// together): how safeguarding records are named, never by whom they are about.
+pub(crate) fn short_reference(prefix: &str, id: Uuid) -> String {
+    let simple = id.simple().to_string();
+    format!("{prefix}-{}", simple[simple.len() - 8..].to_uppercase())
 }
 
 fn record_type(kind: ConcernKind) -> &'static str {
@@ -1332,10 +1336,13 @@ impl Alliance {
             return Err(self.refuse_concern(actor, "read concern", None, id).await);
         };
         let reach = self.concern_reach_of(&actor.user, &concern).await?;
+        let stored_steps = self.store.concern_steps(id).await?;
         // Someone the DSL shared with sees what was shared, and nothing else of it.
         let shared_only = reach == Reach::None
             && actor.user.active
-            && self.has_share_on(&actor.user, &concern).await?;
+            && self
+                .has_share_on(&actor.user, &concern, &stored_steps)
+                .await?;
         if (reach == Reach::None && !shared_only) || !actor.user.active {
             return Err(self
                 .refuse_concern(actor, "read concern", Some(&concern), id)
@@ -1348,7 +1355,6 @@ impl Alliance {
             self.open_concern(&concern).await?
         };
         let all = reach.may_read_all();
-        let stored_steps = self.store.concern_steps(id).await?;
         let stored_addenda = self.store.concern_addenda(id).await?;
         let links = self.store.concern_links(id).await?;
         let mut ids: Vec<UserId> = stored_steps.iter().map(|s| s.actor).collect();
@@ -2232,7 +2238,10 @@ impl Alliance {
         if !user.active {
             return Ok(false);
         }
-        Ok(self.concern_reach_of(user, &concern).await? != Reach::None
-            || self.has_share_on(user, &concern).await?)
+        if self.concern_reach_of(user, &concern).await? != Reach::None {
+            return Ok(true);
+        }
+        let steps = self.store.concern_steps(id).await?;
+        self.has_share_on(user, &concern, &steps).await
     }
 }

@@ -11,6 +11,7 @@ use super::directory::{not_found, version};
 use crate::AppState;
 use crate::auth::Signed;
 use crate::extract::ApiJson;
+use crate::pdf::{attachment, chronology_response, off_the_workers, pdf_chronology};
 use crate::problem::{ApiError, Problem};
 use alliance_core::children::ChildId;
 use alliance_core::concern_workflow::{ChronologyEntry, CountedIn, TransferDestination};
@@ -19,8 +20,8 @@ use alliance_service::concern_workflow::{ChronologyView, TransferPackage, Transf
 use alliance_service::{AppError, StoreError};
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -232,62 +233,13 @@ pub async fn get_chronology(
     Ok(Json(chronology_view(&view)))
 }
 
-/// The chronology as the PDF crate takes it.
-pub(crate) fn pdf_chronology(
-    view: &ChronologyView,
-    prepared_by: &str,
-    prepared_at: String,
-    purpose: String,
-    service: String,
-) -> alliance_pdf::Chronology {
-    alliance_pdf::Chronology {
-        child_name: view.child_name.clone(),
-        date_of_birth: uk::date(view.date_of_birth),
-        prepared_by: prepared_by.to_owned(),
-        prepared_at,
-        purpose,
-        service,
-        entries: view
-            .entries
-            .iter()
-            .map(|e| alliance_pdf::ChronologyLine {
-                when: uk::date_time(e.at),
-                reference: e.reference.clone(),
-                what: e.what.clone(),
-                by: e.by.clone(),
-                lines: e.lines.clone(),
-            })
-            .collect(),
-    }
-}
-
-pub(crate) fn render_failed(_: impl std::fmt::Display) -> AppError {
+fn render_failed(_: impl std::fmt::Display) -> AppError {
     AppError::Store(StoreError::Other(
         "the chronology could not be rendered".into(),
     ))
 }
 
-/// Runs `work` off the async workers (typesetting and encrypting take a while).
-pub(crate) async fn off_the_workers<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, AppError> + Send + 'static,
-) -> Result<T, AppError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|_| AppError::Store(StoreError::Other("rendering stopped".into())))?
-}
-
-pub(crate) fn attachment(bytes: Vec<u8>, content_type: &'static str, filename: &str) -> Response {
-    let mut response = (StatusCode::OK, bytes).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
-/// The chronology as a PDF for a strategy meeting (`chronology.pdf`, never named after the
+/// The chronology as a PDF for a strategy meeting (`safeguarding-chronology.pdf`, never named after the
 /// child), audited as a read: the DSL, deputies and the service lead; anyone else 404.
 #[utoipa::path(
     get,
@@ -307,24 +259,7 @@ pub async fn chronology_pdf(
 ) -> Result<Response, ApiError> {
     let child = path_child(&id)?;
     let view = state.alliance.child_chronology(&actor, child).await?;
-    let service = state
-        .alliance
-        .service_profile()
-        .await
-        .map_err(AppError::from)?
-        .map(|p| p.name.as_str().to_owned())
-        .unwrap_or_default();
-    let doc = pdf_chronology(
-        &view,
-        &actor.user.display_name,
-        uk::date_time(state.alliance.clock().now()),
-        "For a strategy meeting".to_owned(),
-        service,
-    );
-    let bytes =
-        off_the_workers(move || alliance_pdf::render_chronology(&doc).map_err(render_failed))
-            .await?;
-    Ok(attachment(bytes, "application/pdf", "chronology.pdf"))
+    Ok(chronology_response(&state.alliance, &actor, &view).await?)
 }
 
 // ----- transfers -----

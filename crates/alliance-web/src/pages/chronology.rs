@@ -7,11 +7,10 @@
 
 use super::{FieldErrors, FormData, Layout, STALE_MESSAGE, render, version_of};
 use crate::AppState;
-use crate::api::chronology::{
-    TransferFile, attachment, make_transfer_file, off_the_workers, pdf_chronology, render_failed,
-};
+use crate::api::chronology::{TransferFile, make_transfer_file};
 use crate::auth::{Auth, CurrentAuth, Signed};
 use crate::errors::page_error;
+use crate::pdf::{attachment, chronology_response};
 use crate::respond::PageError;
 use alliance_core::children::ChildId;
 use alliance_core::concern_workflow::{ChronologyEntry, CountedIn, TransferDestination};
@@ -186,16 +185,6 @@ async fn chronology_page(
     Ok(render(&page)?.into_response())
 }
 
-async fn service_name(state: &AppState) -> Result<String, AppError> {
-    Ok(state
-        .alliance
-        .service_profile()
-        .await
-        .map_err(AppError::Store)?
-        .map(|p| p.name.as_str().to_owned())
-        .unwrap_or_default())
-}
-
 async fn chronology_pdf(
     State(state): State<AppState>,
     Signed(actor): Signed,
@@ -207,22 +196,9 @@ async fn chronology_pdf(
         .child_chronology(&actor, child)
         .await
         .map_err(page_error)?;
-    let doc = pdf_chronology(
-        &view,
-        &actor.user.display_name,
-        uk::date_time(state.alliance.clock().now()),
-        "For a strategy meeting".to_owned(),
-        service_name(&state).await.map_err(page_error)?,
-    );
-    let bytes =
-        off_the_workers(move || alliance_pdf::render_chronology(&doc).map_err(render_failed))
-            .await
-            .map_err(page_error)?;
-    Ok(attachment(
-        bytes,
-        "application/pdf",
-        "safeguarding-chronology.pdf",
-    ))
+    chronology_response(&state.alliance, &actor, &view)
+        .await
+        .map_err(page_error)
 }
 
 // ----- transfers -----
