@@ -119,6 +119,9 @@ pub struct Standing {
     pub case_open: bool,
     /// Set when they supervise a current member of that team.
     pub supervision: Option<SupervisionLink>,
+    /// Set when they hold break-glass access to this child in force now
+    /// (`crate::break_glass`): the case team's read rights on top of their roles'.
+    pub break_glass: bool,
 }
 
 impl Standing {
@@ -163,6 +166,8 @@ pub fn standing(
         team_roles,
         case_open: case.is_open(),
         supervision,
+        // The service sets it from the grants in force (one indexed query).
+        break_glass: false,
     }
 }
 
@@ -172,11 +177,19 @@ pub fn child_access(user: &User, standing: &Standing, data: ChildData) -> Access
     if !user.active {
         return Access::None;
     }
-    user.roles
+    let own = user
+        .roles
         .iter()
         .map(|&role| role_access(role, standing, data))
         .max()
-        .unwrap_or(Access::None)
+        .unwrap_or(Access::None);
+    // Break-glass adds the case team's read rights (never process notes, safeguarding or
+    // the audit trail), for those who may ask for it.
+    if standing.break_glass && crate::break_glass::may_request(user).is_allowed() {
+        own.max(crate::break_glass::access_under_grant(data))
+    } else {
+        own
+    }
 }
 
 fn role_access(role: Role, standing: &Standing, data: ChildData) -> Access {
@@ -365,6 +378,7 @@ mod tests {
             team_roles: vec![role],
             case_open: true,
             supervision: Option::None,
+            break_glass: false,
         }
     }
 
@@ -373,6 +387,7 @@ mod tests {
             team_roles: vec![],
             case_open: true,
             supervision: Some(SupervisionLink { named }),
+            break_glass: false,
         }
     }
 
@@ -420,6 +435,7 @@ mod tests {
             team_roles: vec![TeamRole::ParentWorker, TeamRole::Cover],
             case_open: true,
             supervision: Option::None,
+            break_glass: false,
         };
         let u = user(&[Role::Therapist]);
         assert_eq!(child_access(&u, &standing, D::Clinical), Write);
@@ -665,6 +681,128 @@ mod tests {
             case_access(&admin, &Standing::none(), D::Cases, false),
             Write
         );
+    }
+
+    fn with_glass(standing: Standing) -> Standing {
+        Standing {
+            break_glass: true,
+            ..standing
+        }
+    }
+
+    #[test]
+    fn break_glass_gives_another_therapist_the_teams_read_rights_only() {
+        column(
+            &[Role::Therapist],
+            &with_glass(Standing::none()),
+            [
+                Read,
+                Read,
+                Read,
+                Read,
+                Read,
+                None,
+                Read,
+                Read,
+                Limited(Limit::OwnEntries),
+                None,
+            ],
+        );
+        let u = user(&[Role::Therapist]);
+        assert!(may_know_child(&u, &with_glass(Standing::none())));
+        assert!(sees_names(&u, &with_glass(Standing::none())));
+        for data in ChildData::ALL {
+            assert!(
+                !child_access(&u, &with_glass(Standing::none()), data).may_write(),
+                "{data:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn break_glass_adds_to_the_dsl_and_service_lead_but_never_notes_or_concerns() {
+        for role in [Role::Dsl, Role::DeputyDsl] {
+            column(
+                &[role],
+                &with_glass(Standing::none()),
+                [Read, Read, Read, Read, Read, None, Read, Read, Write, Read],
+            );
+        }
+        column(
+            &[Role::ServiceLead],
+            &with_glass(Standing::none()),
+            [Read, Read, Read, Read, Read, None, Read, Read, Read, Read],
+        );
+    }
+
+    #[test]
+    fn break_glass_keeps_a_team_members_own_rights_and_never_lowers_them() {
+        // The lead still writes; their process notes stay their own.
+        column(
+            &[Role::Therapist],
+            &with_glass(on_team(TeamRole::Lead)),
+            [
+                Write,
+                Write,
+                Write,
+                Write,
+                Write,
+                Limited(Limit::AuthorOnly),
+                Write,
+                Read,
+                Limited(Limit::OwnEntries),
+                None,
+            ],
+        );
+        // The parent-worker reads the whole clinical record under it.
+        let u = user(&[Role::Therapist]);
+        assert_eq!(
+            child_access(
+                &u,
+                &with_glass(on_team(TeamRole::ParentWorker)),
+                D::Clinical
+            ),
+            Read
+        );
+        assert_eq!(
+            child_access(
+                &u,
+                &with_glass(on_team(TeamRole::ParentWorker)),
+                D::ProcessNotes
+            ),
+            Limited(Limit::AuthorOnly)
+        );
+    }
+
+    #[test]
+    fn break_glass_opens_nothing_for_those_who_may_not_ask() {
+        // The flag is only ever set from a grant, and grants only go to those who may ask;
+        // even so, it opens nothing for anyone else.
+        for role in [Role::Administrator, Role::Supervisor, Role::Staff] {
+            let u = user(&[role]);
+            for data in ChildData::ALL {
+                assert_eq!(
+                    child_access(&u, &with_glass(Standing::none()), data),
+                    child_access(&u, &Standing::none(), data),
+                    "{role:?} {data:?}"
+                );
+            }
+        }
+        let mut gone = user(&[Role::Therapist]);
+        gone.active = false;
+        for data in ChildData::ALL {
+            assert_eq!(
+                child_access(&gone, &with_glass(Standing::none()), data),
+                None
+            );
+        }
+    }
+
+    #[test]
+    fn without_break_glass_nothing_changes() {
+        let u = user(&[Role::Therapist]);
+        assert!(!may_know_child(&u, &Standing::none()));
+        assert_eq!(child_access(&u, &Standing::none(), D::Clinical), None);
     }
 
     #[test]

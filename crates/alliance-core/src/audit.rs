@@ -151,6 +151,46 @@ pub enum Action {
     ConcernAddendum,
     /// A step was recorded on a concern (acknowledged, matched, a call, a report).
     ConcernStep,
+    /// Break-glass access to one child was granted (time-limited, with a written reason).
+    BreakGlassGranted,
+    /// Break-glass access was ended before its expiry by the person holding it.
+    BreakGlassEnded,
+    /// What was done under a break-glass grant was reviewed by the DSL or the service lead.
+    BreakGlassReviewed,
+    /// An audit page was read (a child's, the administrators' view, or one's own).
+    AuditViewed,
+    /// A legal hold was put on a child's records (destruction stops).
+    LegalHoldSet,
+    /// A legal hold was lifted.
+    LegalHoldLifted,
+    /// The DSL flagged a child's safeguarding records for the 75-year rule, or removed the flag.
+    RetentionFlagged,
+    /// The report of records past their retention date was read.
+    RetentionReportRead,
+    /// An administrator asked for a record class of a child to be destroyed.
+    DestructionRequested,
+    /// The service lead (or the DSL) approved a destruction.
+    DestructionApproved,
+    /// A destruction request was refused or withdrawn.
+    DestructionRefused,
+    /// A record class's key was destroyed (crypto-shredding): the tombstone.
+    RecordClassDestroyed,
+    /// A subject access request was logged.
+    SubjectAccessLogged,
+    /// A subject access request moved on: identity checked, paused, resumed, extended, closed.
+    SubjectAccessUpdated,
+    /// A reviewer was named for a subject access request (time-limited read of the whole record).
+    SubjectAccessReviewerNamed,
+    /// A named reviewer read a child's record for a subject access request.
+    SubjectAccessRead,
+    /// An item of a subject access request was decided (disclose, redact, withhold).
+    SubjectAccessItemDecided,
+    /// The serious-harm opinion was recorded for a subject access request.
+    SubjectAccessOpinion,
+    /// The DSL reviewed the safeguarding material of a subject access request.
+    SubjectAccessDslReviewed,
+    /// A subject access bundle was produced and released to the requester.
+    SubjectAccessReleased,
     /// Something was asked for and refused.
     Denied,
     /// The chain was continued from a restored backup.
@@ -158,7 +198,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 86] = [
+    pub const ALL: [Action; 106] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignInThrottled,
@@ -243,6 +283,26 @@ impl Action {
         Action::ConcernRead,
         Action::ConcernAddendum,
         Action::ConcernStep,
+        Action::BreakGlassGranted,
+        Action::BreakGlassEnded,
+        Action::BreakGlassReviewed,
+        Action::AuditViewed,
+        Action::LegalHoldSet,
+        Action::LegalHoldLifted,
+        Action::RetentionFlagged,
+        Action::RetentionReportRead,
+        Action::DestructionRequested,
+        Action::DestructionApproved,
+        Action::DestructionRefused,
+        Action::RecordClassDestroyed,
+        Action::SubjectAccessLogged,
+        Action::SubjectAccessUpdated,
+        Action::SubjectAccessReviewerNamed,
+        Action::SubjectAccessRead,
+        Action::SubjectAccessItemDecided,
+        Action::SubjectAccessOpinion,
+        Action::SubjectAccessDslReviewed,
+        Action::SubjectAccessReleased,
         Action::Denied,
         Action::RestoreCheckpoint,
     ];
@@ -333,8 +393,140 @@ impl Action {
             Action::ConcernAddendum => "concern.addendum",
             Action::ConcernStep => "concern.step",
             Action::SupervisionRecorded => "supervision.recorded",
+            Action::BreakGlassGranted => "break-glass.granted",
+            Action::BreakGlassEnded => "break-glass.ended",
+            Action::BreakGlassReviewed => "break-glass.reviewed",
+            Action::AuditViewed => "audit.viewed",
+            Action::LegalHoldSet => "retention.hold-set",
+            Action::LegalHoldLifted => "retention.hold-lifted",
+            Action::RetentionFlagged => "retention.flagged",
+            Action::RetentionReportRead => "retention.report-read",
+            Action::DestructionRequested => "destruction.requested",
+            Action::DestructionApproved => "destruction.approved",
+            Action::DestructionRefused => "destruction.refused",
+            Action::RecordClassDestroyed => "destruction.done",
+            Action::SubjectAccessLogged => "sar.logged",
+            Action::SubjectAccessUpdated => "sar.updated",
+            Action::SubjectAccessReviewerNamed => "sar.reviewer-named",
+            Action::SubjectAccessRead => "sar.read",
+            Action::SubjectAccessItemDecided => "sar.item-decided",
+            Action::SubjectAccessOpinion => "sar.opinion",
+            Action::SubjectAccessDslReviewed => "sar.dsl-reviewed",
+            Action::SubjectAccessReleased => "sar.released",
             Action::Denied => "denied",
             Action::RestoreCheckpoint => "restore.checkpoint",
+        }
+    }
+
+    /// What happened, in words, for the audit pages (one place for every action).
+    pub fn label(self) -> &'static str {
+        match self {
+            Action::SignIn => "Signed in",
+            Action::SignInFailed => "Sign-in failed",
+            Action::SignInThrottled => "Sign-in slowed after failures",
+            Action::SecondFactorPassed => "Second factor passed",
+            Action::SecondFactorFailed => "Second factor failed",
+            Action::SecondFactorEnrolled => "Second factor set up",
+            Action::SecondFactorReset => "Second factor reset",
+            Action::SignOut => "Signed out",
+            Action::SignOutEverywhere => "Signed out everywhere",
+            Action::SessionExpired => "Session timed out",
+            Action::PasswordChanged => "Password changed",
+            Action::PasswordReset => "Password reset",
+            Action::SetupCompleted => "First-run setup completed",
+            Action::UserCreated => "Account created",
+            Action::UserUpdated => "Account changed",
+            Action::RolesChanged => "Roles changed",
+            Action::UserDeactivated => "Account deactivated",
+            Action::UserReactivated => "Account reactivated",
+            Action::SuperviseesChanged => "Supervisees changed",
+            Action::TokenCreated => "API token created",
+            Action::TokenRevoked => "API token revoked",
+            Action::ServiceCreated => "Service created",
+            Action::ServiceUpdated => "Service settings changed",
+            Action::DemoGenerated => "Demo data generated",
+            Action::SiteCreated => "Site added",
+            Action::SiteUpdated => "Site changed",
+            Action::RoomCreated => "Room added",
+            Action::RoomUpdated => "Room changed",
+            Action::ChildCreated => "Child added",
+            Action::ChildUpdated => "Child's details changed",
+            Action::ChildRead => "Child's record opened",
+            Action::ChildrenListed => "List of children shown",
+            Action::CarerAdded => "Carer added",
+            Action::CarerUpdated => "Carer changed",
+            Action::CaseOpened => "Case opened",
+            Action::CaseUpdated => "Case changed",
+            Action::CaseClosed => "Case closed",
+            Action::CaseTeamChanged => "Case team changed",
+            Action::CaseTransferred => "Case transferred",
+            Action::OutboundChecked => "What may be sent was checked",
+            Action::LetterProduced => "Letter produced",
+            Action::HandoutProduced => "Handout produced",
+            Action::TaskRaised => "Task or notice raised",
+            Action::TaskEscalated => "Task escalated",
+            Action::TaskCompleted => "Task done or notice read",
+            Action::TaskReassigned => "Task passed on",
+            Action::TaskCommented => "Comment on a task",
+            Action::TaskRead => "Task opened",
+            Action::HolidaysImported => "Bank holidays imported",
+            Action::CalendarCreated => "Term calendar added",
+            Action::CalendarUpdated => "Term calendar changed",
+            Action::SlotSet => "Regular slot set",
+            Action::SessionMoved => "Session moved",
+            Action::SessionAdded => "Session added",
+            Action::AttendanceRecorded => "Attendance recorded",
+            Action::FeedCreated => "Calendar feed created",
+            Action::FeedRevoked => "Calendar feed revoked",
+            Action::FeedRead => "Calendar feed fetched",
+            Action::ExplanationVersionCreated => "Library text version saved",
+            Action::ExplanationReviewed => "Library text reviewed",
+            Action::ExplanationPublished => "Library text published",
+            Action::ChecklistRecorded => "First-session checklist item recorded",
+            Action::AgreementDrafted => "Therapy agreement version written",
+            Action::AgreementActivated => "Therapy agreement made active",
+            Action::AgreementProduced => "Therapy agreement printed or downloaded",
+            Action::ConsentRecorded => "Consent or assent recorded",
+            Action::ConsentLinkCreated => "Consent link made",
+            Action::ConsentLinkOpened => "Consent link opened",
+            Action::ConsentLinkUsed => "Consent link answered",
+            Action::ConsentLinkRevoked => "Consent link withdrawn",
+            Action::SessionRecordDrafted => "Session record draft saved",
+            Action::SessionRecordSigned => "Session record signed",
+            Action::SessionRecordAmended => "Session record amended",
+            Action::SessionRecordShared => "Session record sharing changed",
+            Action::ProcessNoteWritten => "Process note written",
+            Action::ContactLogged => "Contact logged",
+            Action::ContactOverride => "Contact logged against the rules, with a reason",
+            Action::SupervisionRecorded => "Supervision recorded",
+            Action::ConcernDrafted => "Safeguarding draft saved",
+            Action::ConcernDraftDiscarded => "Safeguarding draft discarded",
+            Action::ConcernSubmitted => "Safeguarding concern submitted",
+            Action::ConcernRead => "Safeguarding record read",
+            Action::ConcernAddendum => "Safeguarding addendum added",
+            Action::ConcernStep => "Safeguarding step recorded",
+            Action::BreakGlassGranted => "Break-glass access granted",
+            Action::BreakGlassEnded => "Break-glass access ended early",
+            Action::BreakGlassReviewed => "Break-glass access reviewed",
+            Action::AuditViewed => "Audit trail read",
+            Action::LegalHoldSet => "Legal hold set",
+            Action::LegalHoldLifted => "Legal hold lifted",
+            Action::RetentionFlagged => "Retention flag changed",
+            Action::RetentionReportRead => "Retention report read",
+            Action::DestructionRequested => "Destruction requested",
+            Action::DestructionApproved => "Destruction approved",
+            Action::DestructionRefused => "Destruction refused or withdrawn",
+            Action::RecordClassDestroyed => "Record class destroyed",
+            Action::SubjectAccessLogged => "Subject access request logged",
+            Action::SubjectAccessUpdated => "Subject access request updated",
+            Action::SubjectAccessReviewerNamed => "Subject access reviewer named",
+            Action::SubjectAccessRead => "Record read for a subject access request",
+            Action::SubjectAccessItemDecided => "Subject access item decided",
+            Action::SubjectAccessOpinion => "Serious-harm opinion recorded",
+            Action::SubjectAccessDslReviewed => "Subject access safeguarding review",
+            Action::SubjectAccessReleased => "Subject access bundle released",
+            Action::Denied => "Refused",
+            Action::RestoreCheckpoint => "Audit chain continued after a restore",
         }
     }
 
@@ -565,6 +757,131 @@ impl<'k> Verifier<'k> {
     }
 }
 
+/// The audit pages (policy section 1, row "audit trail"): a child's trail, the
+/// administrators' view, and each person's own activity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Trail {
+    /// One child's rows, reached through the child's own gate first.
+    Child,
+    /// Every row but safeguarding and allegation rows: ids and actions only.
+    Administrators,
+    /// The rows the reader wrote themselves (whatever the category: they did it).
+    Own,
+}
+
+/// The categories of rows `user` reads on `trail`; empty means the page is not theirs.
+/// A child's trail: the service lead reads every row; the DSL and deputies the general and
+/// safeguarding rows; nobody else. The administrators' view: administrators, general rows
+/// only. One's own activity: everyone.
+pub fn readable_categories(user: &crate::identity::User, trail: Trail) -> Vec<Category> {
+    use crate::identity::Role;
+    if !user.active {
+        return Vec::new();
+    }
+    match trail {
+        Trail::Child if user.has_role(Role::ServiceLead) => vec![
+            Category::General,
+            Category::Safeguarding,
+            Category::Allegation,
+        ],
+        Trail::Child if user.has_role(Role::Dsl) || user.has_role(Role::DeputyDsl) => {
+            vec![Category::General, Category::Safeguarding]
+        }
+        Trail::Administrators if user.has_role(Role::Administrator) => vec![Category::General],
+        Trail::Own => vec![
+            Category::General,
+            Category::Safeguarding,
+            Category::Allegation,
+        ],
+        _ => Vec::new(),
+    }
+}
+
+/// The filters an audit page takes, as typed: empty means any.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrailFilterInput {
+    pub actor: String,
+    pub child: String,
+    pub action: String,
+    /// Dates as 31/12/2026 (or 2026-12-31), London days, both included.
+    pub from: String,
+    pub to: String,
+}
+
+/// The filters, parsed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrailFilter {
+    pub actor: Option<crate::identity::UserId>,
+    pub child: Option<crate::children::ChildId>,
+    pub action: Option<Action>,
+    /// From the start of this London day.
+    pub from: Option<jiff::civil::Date>,
+    /// To the end of this London day.
+    pub to: Option<jiff::civil::Date>,
+}
+
+impl TrailFilter {
+    pub fn parse(input: &TrailFilterInput) -> Result<Self, crate::error::Invalid> {
+        let mut v = crate::error::Validator::new();
+        fn optional(raw: &str) -> Option<&str> {
+            Some(raw.trim()).filter(|r| !r.is_empty())
+        }
+        let actor = optional(&input.actor).and_then(|raw| {
+            v.check(
+                "actor",
+                crate::identity::UserId::parse(raw)
+                    .map_err(|_| "Choose a member of staff from the list".to_owned()),
+            )
+        });
+        let child = optional(&input.child).and_then(|raw| {
+            v.check(
+                "child",
+                crate::children::ChildId::parse(raw)
+                    .map_err(|_| "Enter a child's id (from the record's address)".to_owned()),
+            )
+        });
+        let action = optional(&input.action).and_then(|raw| {
+            v.check(
+                "action",
+                Action::parse(raw).map_err(|_| "Choose an action from the list".to_owned()),
+            )
+        });
+        let from =
+            optional(&input.from).and_then(|raw| v.check("from", crate::error::parse_date(raw)));
+        let to = optional(&input.to).and_then(|raw| v.check("to", crate::error::parse_date(raw)));
+        if let (Some(from), Some(to)) = (from, to)
+            && to < from
+        {
+            v.check::<()>(
+                "to",
+                Err("The end date is before the start date".to_owned()),
+            );
+        }
+        v.finish()?;
+        Ok(Self {
+            actor,
+            child,
+            action,
+            from,
+            to,
+        })
+    }
+
+    /// The window as instants: from the start of `from` (London) to the start of the day
+    /// after `to`, the end excluded.
+    pub fn window(&self) -> (Option<Timestamp>, Option<Timestamp>) {
+        let tz = crate::uk::london();
+        let start = |date: jiff::civil::Date| {
+            tz.to_timestamp(date.to_datetime(jiff::civil::Time::midnight()))
+                .ok()
+        };
+        (
+            self.from.and_then(start),
+            self.to.and_then(|d| d.tomorrow().ok()).and_then(start),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -662,6 +979,113 @@ mod tests {
         let a = Event::new(Action::SignIn, Some("ab".into()), "c", None);
         let b = Event::new(Action::SignIn, Some("a".into()), "bc", None);
         assert_ne!(canonical(1, at, &a, &o), canonical(1, at, &b, &o));
+    }
+
+    fn person(roles: &[crate::identity::Role]) -> crate::identity::User {
+        crate::identity::User {
+            id: crate::identity::UserId(uuid::Uuid::now_v7()),
+            username: crate::identity::Username::parse("someone")
+                .unwrap_or_else(|_| unreachable!()),
+            display_name: "Some One".into(),
+            roles: roles.to_vec(),
+            registration: crate::identity::RegistrationBody::None,
+            registration_number: None,
+            email: None,
+            active: true,
+            totp_enrolled: false,
+            version: crate::version::Version::FIRST,
+            created_at: Timestamp::UNIX_EPOCH,
+            updated_at: Timestamp::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn who_reads_which_rows_on_each_audit_page() {
+        use crate::identity::Role;
+        use Category::{Allegation, General, Safeguarding};
+        for role in Role::ALL {
+            let u = person(&[role]);
+            let child = readable_categories(&u, Trail::Child);
+            let want: Vec<Category> = match role {
+                Role::ServiceLead => vec![General, Safeguarding, Allegation],
+                Role::Dsl | Role::DeputyDsl => vec![General, Safeguarding],
+                _ => vec![],
+            };
+            assert_eq!(child, want, "{role:?}");
+            let admin = readable_categories(&u, Trail::Administrators);
+            let want = if role == Role::Administrator {
+                vec![General]
+            } else {
+                vec![]
+            };
+            assert_eq!(admin, want, "{role:?}");
+            // Administrators never read safeguarding or allegation rows in their view.
+            assert!(!admin.contains(&Safeguarding) && !admin.contains(&Allegation));
+            assert_eq!(readable_categories(&u, Trail::Own).len(), 3, "{role:?}");
+        }
+        // A therapist on the team reads no child's trail; a deactivated account nothing.
+        assert!(readable_categories(&person(&[Role::Therapist]), Trail::Child).is_empty());
+        let mut gone = person(&[Role::ServiceLead, Role::Administrator]);
+        gone.active = false;
+        for trail in [Trail::Child, Trail::Administrators, Trail::Own] {
+            assert!(readable_categories(&gone, trail).is_empty());
+        }
+    }
+
+    #[test]
+    fn the_filters_are_typed_and_the_window_is_in_london_days() {
+        let ok = TrailFilter::parse(&TrailFilterInput {
+            actor: "0190a000-0000-7000-8000-000000000001".into(),
+            child: String::new(),
+            action: "concern.submitted".into(),
+            from: "29/03/2026".into(),
+            to: "2026-03-29".into(),
+        });
+        assert!(ok.is_ok(), "{ok:?}");
+        let filter = ok.unwrap_or_default();
+        assert_eq!(filter.action, Some(Action::ConcernSubmitted));
+        // The clocks went forward on 29 March 2026: the day is 23 hours long.
+        let (from, to) = filter.window();
+        assert_eq!(
+            from.map(|t| t.to_string()).as_deref(),
+            Some("2026-03-29T00:00:00Z")
+        );
+        assert_eq!(
+            to.map(|t| t.to_string()).as_deref(),
+            Some("2026-03-29T23:00:00Z")
+        );
+        let bad = TrailFilter::parse(&TrailFilterInput {
+            actor: "somebody".into(),
+            child: "x".into(),
+            action: "drop table".into(),
+            from: "31/02/2026".into(),
+            to: String::new(),
+        });
+        let fields: Vec<String> = bad
+            .err()
+            .map(|e| e.errors.into_iter().map(|f| f.field).collect())
+            .unwrap_or_default();
+        assert_eq!(fields, ["actor", "child", "action", "from"]);
+        let backwards = TrailFilter::parse(&TrailFilterInput {
+            from: "02/12/2026".into(),
+            to: "01/12/2026".into(),
+            ..TrailFilterInput::default()
+        });
+        assert!(backwards.is_err());
+        assert_eq!(
+            TrailFilter::parse(&TrailFilterInput::default()),
+            Ok(TrailFilter::default())
+        );
+    }
+
+    #[test]
+    fn every_action_has_words_of_its_own() {
+        let mut seen = std::collections::HashSet::new();
+        for action in Action::ALL {
+            let label = action.label();
+            assert!(!label.is_empty() && label != action.code(), "{action:?}");
+            assert!(seen.insert(label), "{label:?} names two actions");
+        }
     }
 
     #[test]

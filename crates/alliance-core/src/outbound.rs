@@ -148,6 +148,11 @@ pub enum Recipient<'a> {
     Carer(&'a CarerDetails),
     /// The child or young person themselves.
     Child,
+    /// Someone authorised to act for the young person or a parent (a solicitor, an advocate):
+    /// only a subject access bundle, and only once their authority was checked.
+    Representative {
+        authority_checked: bool,
+    },
 }
 
 /// Why an item may not go: said to the member of staff, never to the recipient.
@@ -166,6 +171,8 @@ pub enum Refusal {
     ChildHasDied,
     /// This kind of item does not go to this kind of recipient.
     NotForThisRecipient,
+    /// A representative whose authority to act has not been checked.
+    AuthorityNotChecked,
 }
 
 impl Refusal {
@@ -177,6 +184,7 @@ impl Refusal {
             Refusal::YoungPersonHasNotAgreed { .. } => "young-person-has-not-agreed",
             Refusal::ChildHasDied => "child-has-died",
             Refusal::NotForThisRecipient => "not-for-this-recipient",
+            Refusal::AuthorityNotChecked => "authority-not-checked",
         }
     }
 
@@ -196,6 +204,9 @@ impl Refusal {
             ),
             Refusal::ChildHasDied => "The child has died: nothing is sent in their name".to_owned(),
             Refusal::NotForThisRecipient => "This is not sent to this recipient".to_owned(),
+            Refusal::AuthorityNotChecked => {
+                "The representative's authority to act has not been checked".to_owned()
+            }
         }
     }
 }
@@ -219,6 +230,13 @@ pub fn may_receive(
                     Err(Refusal::NotForThisRecipient)
                 }
                 _ => Ok(()),
+            };
+        }
+        Recipient::Representative { authority_checked } => {
+            return match (item.kind, authority_checked) {
+                (ItemKind::SubjectAccessBundle, true) => Ok(()),
+                (ItemKind::SubjectAccessBundle, false) => Err(Refusal::AuthorityNotChecked),
+                _ => Err(Refusal::NotForThisRecipient),
             };
         }
         Recipient::Carer(carer) => carer,
@@ -499,6 +517,47 @@ mod tests {
             send(&parent(), ItemKind::SubjectAccessBundle, &died),
             Ok(())
         );
+    }
+
+    #[test]
+    fn a_representative_receives_only_a_subject_access_bundle_once_their_authority_is_checked() {
+        let bundle = Item::typical(ItemKind::SubjectAccessBundle);
+        assert_eq!(
+            may_receive(
+                Recipient::Representative {
+                    authority_checked: true
+                },
+                bundle,
+                &child()
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            may_receive(
+                Recipient::Representative {
+                    authority_checked: false
+                },
+                bundle,
+                &child()
+            ),
+            Err(Refusal::AuthorityNotChecked)
+        );
+        for kind in ItemKind::ALL {
+            if kind != ItemKind::SubjectAccessBundle {
+                assert_eq!(
+                    may_receive(
+                        Recipient::Representative {
+                            authority_checked: true
+                        },
+                        Item::typical(kind),
+                        &child()
+                    ),
+                    Err(Refusal::NotForThisRecipient),
+                    "{kind:?}"
+                );
+            }
+        }
+        assert!(!Refusal::AuthorityNotChecked.message().is_empty());
     }
 
     #[test]

@@ -158,6 +158,14 @@ pub enum Rule {
     SendSafeguardingFile,
     /// The file went: confirm the new school received it, and record that.
     ConfirmFileReceived,
+    /// Someone was granted break-glass access to a child: the DSL, deputies and the service
+    /// lead are told at once, and review what was done under it.
+    BreakGlassGranted,
+    /// A destruction of one class of a child's record was asked for: the service lead or the
+    /// DSL approves or refuses it (for the sole practitioner, once the cooling-off is over).
+    ApproveDestruction,
+    /// A reviewer was named for a subject access request: decide each item of the record.
+    ReviewSubjectAccess,
 }
 
 /// When a rule's task is due, counted from when it is raised.
@@ -182,7 +190,7 @@ pub enum Due {
 }
 
 impl Rule {
-    pub const ALL: [Rule; 27] = [
+    pub const ALL: [Rule; 30] = [
         Rule::ArrangeFirstSession,
         Rule::JoinedCaseTeam,
         Rule::CaseTransferred,
@@ -210,6 +218,9 @@ impl Rule {
         Rule::ConcernShared,
         Rule::SendSafeguardingFile,
         Rule::ConfirmFileReceived,
+        Rule::BreakGlassGranted,
+        Rule::ApproveDestruction,
+        Rule::ReviewSubjectAccess,
     ];
 
     pub fn code(self) -> &'static str {
@@ -241,6 +252,9 @@ impl Rule {
             Rule::ConcernShared => "concern.shared",
             Rule::SendSafeguardingFile => "safeguarding.send-file",
             Rule::ConfirmFileReceived => "safeguarding.confirm-received",
+            Rule::BreakGlassGranted => "break-glass.granted",
+            Rule::ApproveDestruction => "retention.approve-destruction",
+            Rule::ReviewSubjectAccess => "sar.review",
         }
     }
 
@@ -273,13 +287,16 @@ impl Rule {
             | Rule::ReviewConcern
             | Rule::ChaseReferralFeedback
             | Rule::SendSafeguardingFile
-            | Rule::ConfirmFileReceived => TaskKind::Task,
+            | Rule::ConfirmFileReceived
+            | Rule::ApproveDestruction
+            | Rule::ReviewSubjectAccess => TaskKind::Task,
             Rule::JoinedCaseTeam
             | Rule::CaseTransferred
             | Rule::Overdue
             | Rule::UrgentConcernEscalated
             | Rule::RiskReviewShared
-            | Rule::ConcernShared => TaskKind::Notice,
+            | Rule::ConcernShared
+            | Rule::BreakGlassGranted => TaskKind::Notice,
         }
     }
 
@@ -308,6 +325,8 @@ impl Rule {
             Rule::ReviewConcern | Rule::ChaseReferralFeedback => Some(Due::EndOfWorkingDay),
             Rule::SendSafeguardingFile => Some(Due::Recorded),
             Rule::ConfirmFileReceived => Some(Due::WorkingDays(5)),
+            Rule::ApproveDestruction => Some(Due::WorkingDays(10)),
+            Rule::ReviewSubjectAccess => Some(Due::WorkingDays(10)),
             _ => None,
         }
     }
@@ -336,7 +355,9 @@ impl Rule {
             | Rule::CarerReview
             | Rule::StatutoryReport
             | Rule::ChaseReferralFeedback
-            | Rule::ConfirmFileReceived => &[Step {
+            | Rule::ConfirmFileReceived
+            | Rule::ApproveDestruction
+            | Rule::ReviewSubjectAccess => &[Step {
                 after_working_days: 0,
                 notify: StepRecipient::Owner,
             }],
@@ -444,6 +465,15 @@ impl Rule {
             }
             Rule::ConfirmFileReceived => {
                 format!("Confirm the new school received the safeguarding file: {reference}")
+            }
+            Rule::BreakGlassGranted => {
+                format!("Break-glass access was granted: {reference}. Review what is done under it")
+            }
+            Rule::ApproveDestruction => {
+                format!("Approve or refuse a destruction under the retention policy: {reference}")
+            }
+            Rule::ReviewSubjectAccess => {
+                format!("Review the record for the subject access request {reference}")
             }
         }
     }

@@ -13,7 +13,10 @@
 //! letter): call it from `tokio::task::spawn_blocking`. It is thread safe.
 
 mod sanitize;
+mod sar_bundle;
 mod world;
+
+pub use sar_bundle::{BundleEntry, SubjectAccessBundle, render_subject_access_bundle};
 
 use std::fmt::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};

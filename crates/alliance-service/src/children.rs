@@ -219,12 +219,13 @@ impl Alliance {
         } else {
             Vec::new()
         };
-        let standing = access::standing(
+        let mut standing = access::standing(
             user.id,
             cases.first().map(|c| &c.case),
             &supervisees,
             self.today(),
         );
+        standing.break_glass = self.break_glass_in_force(user, child, &standing).await?;
         Ok(may_know_child(user, &standing))
     }
 
@@ -258,12 +259,17 @@ impl Alliance {
             None => Vec::new(),
         };
         let supervisees = self.supervisees_of(actor).await?;
-        let standing = access::standing(
+        let mut standing = access::standing(
             actor.user.id,
             cases.first().map(|c| &c.case),
             &supervisees,
             self.today(),
         );
+        if stored.is_some() {
+            standing.break_glass = self
+                .break_glass_in_force(&actor.user, id, &standing)
+                .await?;
+        }
         match stored {
             Some(stored) if may_know_child(&actor.user, &standing) => Ok(Loaded {
                 stored,
@@ -558,11 +564,17 @@ impl Alliance {
             .iter()
             .any(|c| c.sealed_reason.is_some() || c.sealed_summary.is_some())
         {
-            Some(
-                self.keys
-                    .data_key(&clinical_owner(id), self.clock.now())
-                    .await?,
-            )
+            match self
+                .keys
+                .data_key(&clinical_owner(id), self.clock.now())
+                .await
+            {
+                Ok(key) => Some(key),
+                // The clinical record was destroyed under the retention policy (issue 15): the
+                // referral reasons and closing summaries went with it; the rest still reads.
+                Err(crate::keys::KeyError::Destroyed) => None,
+                Err(other) => return Err(other.into()),
+            }
         } else {
             None
         };

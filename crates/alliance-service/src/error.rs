@@ -24,6 +24,10 @@ pub enum AppError {
     /// Too many failed attempts: wait this long.
     #[error("too many attempts")]
     Throttled(SignedDuration),
+    /// The record class was destroyed under the retention policy (its key is gone): it can
+    /// never be read again. `on` is the day, when the caller knows it.
+    #[error("destroyed under the retention policy")]
+    Destroyed { on: Option<jiff::civil::Date> },
     #[error(transparent)]
     Store(StoreError),
 }
@@ -42,9 +46,14 @@ impl From<StoreError> for AppError {
 pub type AppResult<T> = Result<T, AppError>;
 
 impl From<crate::keys::KeyError> for AppError {
-    /// A key that is missing, destroyed or wrong is a storage fault to the caller: it is
-    /// logged by the front end and answered without detail.
+    /// A key that is missing or wrong is a storage fault to the caller: it is logged by the
+    /// front end and answered without detail. A destroyed key is not a fault: what it sealed
+    /// was destroyed under the retention policy, and the caller is told so.
     fn from(err: crate::keys::KeyError) -> Self {
-        AppError::Store(StoreError::Other(err.to_string()))
+        match err {
+            // Not a fault: the class was destroyed under the retention policy on purpose.
+            crate::keys::KeyError::Destroyed => AppError::Destroyed { on: None },
+            other => AppError::Store(StoreError::Other(other.to_string())),
+        }
     }
 }

@@ -8,8 +8,10 @@ pub mod accounts;
 pub mod agreements;
 pub mod app;
 pub mod audit;
+pub mod audit_views;
 pub mod auth;
 pub mod bookings;
+pub mod break_glass;
 pub mod calendars;
 pub mod children;
 pub mod clock;
@@ -26,9 +28,11 @@ pub mod keys;
 pub mod letters;
 pub mod mail;
 pub mod process_notes;
+pub mod retention;
 pub mod safeguarding;
 pub mod session_records;
 pub mod store;
+pub mod subject_access;
 pub mod supervision;
 pub mod tasks;
 pub mod timetables;
@@ -49,6 +53,8 @@ pub use store::{
     StoredSession, SystemStore, TableInventory, TaskFilter, TaskStore, TeamChange, TokenRecord,
     TokenStore, UserFilter,
 };
+pub use store::{AuditQuery, StoredGrant};
+pub use store::{BreakGlassStore, RetentionStore, SubjectAccessStore};
 pub use store::{
     ConcernLink, ConcernStore, SealedUnder, StoredConcern, StoredConcernAddendum,
     StoredConcernStep, StoredTransfer, TransferStatus, TransferStore,
@@ -57,3 +63,7 @@ pub use store::{
     ContactLogStore, ProcessNoteStore, SessionRecordStore, StoredAmendment, StoredContact,
     StoredProcessNote, StoredSessionRecord, StoredSupervision, SupervisionStore,
 };
+pub use store::{
+    DestructionStatus, StoredDestructionRequest, StoredLegalHold, StoredRetentionFlag,
+};
+pub use store::{PauseChange, StoredSarItem, StoredSarPause, StoredSubjectAccess};

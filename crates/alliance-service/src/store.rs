@@ -93,6 +93,9 @@ pub trait Store:
     + SupervisionStore
     + ConcernStore
     + TransferStore
+    + BreakGlassStore
+    + RetentionStore
+    + SubjectAccessStore
 {
 }
 
@@ -118,6 +121,9 @@ impl<T> Store for T where
         + SupervisionStore
         + ConcernStore
         + TransferStore
+        + BreakGlassStore
+        + RetentionStore
+        + SubjectAccessStore
 {
 }
 
@@ -150,6 +156,30 @@ pub trait AuditStore: Send + Sync + 'static {
         after_seq: i64,
         limit: i64,
     ) -> Result<Vec<audit::Entry>, StoreError>;
+
+    /// The entries an audit page asks for, newest first, at most `query.limit`: by child, by
+    /// actor, by action, only the categories named (none named: nothing), in a time window,
+    /// before a sequence number (the page's cursor).
+    async fn audit_trail(&self, query: &AuditQuery) -> Result<Vec<audit::Entry>, StoreError>;
+}
+
+/// What an audit page asks storage for (see [`AuditStore::audit_trail`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Only rows naming this child.
+    pub child: Option<ChildId>,
+    /// Only rows by this person.
+    pub actor: Option<UserId>,
+    pub action: Option<audit::Action>,
+    /// Only rows of these categories; an empty list selects nothing.
+    pub categories: Vec<audit::Category>,
+    /// At or after this instant.
+    pub from: Option<Timestamp>,
+    /// Before this instant.
+    pub until: Option<Timestamp>,
+    /// Only rows older than this one (the cursor of the page before).
+    pub before_seq: Option<i64>,
+    pub limit: i64,
 }
 
 #[async_trait]
@@ -1965,4 +1995,381 @@ pub trait TransferStore: Send + Sync + 'static {
         now: Timestamp,
         audit: &AuditBatch<'_>,
     ) -> Result<StoredTransfer, StoreError>;
+}
+
+/// A break-glass grant as stored. Its reason is sealed under the service key `break-glass`,
+/// bound to `break_glass_grants.reason` and the grant's id; the rest (who, which child, from
+/// when until when, ended, reviewed) is readable, since the gate needs it without a key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredGrant {
+    pub grant: alliance_core::break_glass::Grant,
+    pub reason: Sealed,
+    pub created_at: Timestamp,
+}
+
+/// Break-glass grants: who, which child, why, until when; and their review.
+#[async_trait]
+pub trait BreakGlassStore: Send + Sync + 'static {
+    /// Writes a new grant (neither ended nor reviewed), with the batch's follow-ups (the
+    /// notices to the DSL, deputies and the service lead).
+    async fn create_grant(
+        &self,
+        grant: &StoredGrant,
+        audit: &AuditBatch<'_>,
+    ) -> Result<(), StoreError>;
+
+    async fn grant(
+        &self,
+        id: alliance_core::break_glass::GrantId,
+    ) -> Result<Option<StoredGrant>, StoreError>;
+
+    /// The grant `user` holds for `child` in force at `now` (started, not ended, not
+    /// expired), if any: one indexed query, asked by the child's gate.
+    async fn grant_in_force(
+        &self,
+        user: UserId,
+        child: ChildId,
+        now: Timestamp,
+    ) -> Result<Option<StoredGrant>, StoreError>;
+
+    /// `user`'s grants, newest first, a page at a time (a cursor this list did not give
+    /// out: [`StoreError::NotFound`]).
+    async fn grants_of_user(
+        &self,
+        user: UserId,
+        page: &PageRequest,
+    ) -> Result<Page<StoredGrant>, StoreError>;
+
+    /// Grants not yet reviewed (`reviewed` false: in force or over) or reviewed, newest
+    /// first, a page at a time.
+    async fn grants_for_review(
+        &self,
+        reviewed: bool,
+        page: &PageRequest,
+    ) -> Result<Page<StoredGrant>, StoreError>;
+
+    /// Ends grant `id` at `now`: only its holder's (else [`StoreError::NotFound`]), only while
+    /// in force (else a [`StoreError::Conflict`] naming `break_glass_not_in_force`).
+    async fn end_grant(
+        &self,
+        id: alliance_core::break_glass::GrantId,
+        user: UserId,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<StoredGrant, StoreError>;
+
+    /// Marks grant `id` reviewed by `by` at `now`: once, and only once over (else a
+    /// [`StoreError::Conflict`] naming `break_glass_not_reviewable`); in the same transaction
+    /// marks read the open `break-glass.granted` notices about it.
+    async fn review_grant(
+        &self,
+        id: alliance_core::break_glass::GrantId,
+        by: UserId,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<StoredGrant, StoreError>;
+}
+
+/// A legal hold on a child's records (issue 15): while it is set (not lifted) nothing of the
+/// child's is destroyed. `reason` and `lift_reason` are sealed under the service key
+/// `legal-holds`, bound to `legal_holds.<column>` and the hold's id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredLegalHold {
+    pub id: Uuid,
+    pub child_id: ChildId,
+    pub reason: Sealed,
+    pub set_by: UserId,
+    pub set_at: Timestamp,
+    pub lifted_by: Option<UserId>,
+    pub lifted_at: Option<Timestamp>,
+    pub lift_reason: Option<Sealed>,
+    pub version: Version,
+}
+
+/// The DSL's flag on a child's safeguarding records (the 75-year rule). `flag` (whether it is
+/// set, as JSON) is sealed under the child's safeguarding key, bound to
+/// `retention_flags.flag` and the child's id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRetentionFlag {
+    pub child_id: ChildId,
+    pub flag: Sealed,
+    pub set_by: UserId,
+    pub set_at: Timestamp,
+    pub version: Version,
+}
+
+/// Where a destruction request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DestructionStatus {
+    /// Asked for; awaiting the approver.
+    Requested,
+    /// Approved and done: the class's key is destroyed (the row is the tombstone).
+    Destroyed,
+    /// Refused by an approver.
+    Refused,
+    /// Withdrawn by the person who asked.
+    Withdrawn,
+}
+
+impl DestructionStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            DestructionStatus::Requested => "requested",
+            DestructionStatus::Destroyed => "destroyed",
+            DestructionStatus::Refused => "refused",
+            DestructionStatus::Withdrawn => "withdrawn",
+        }
+    }
+
+    pub fn parse(code: &str) -> Result<Self, String> {
+        match code {
+            "requested" => Ok(DestructionStatus::Requested),
+            "destroyed" => Ok(DestructionStatus::Destroyed),
+            "refused" => Ok(DestructionStatus::Refused),
+            "withdrawn" => Ok(DestructionStatus::Withdrawn),
+            other => Err(format!("unknown destruction status {other:?}")),
+        }
+    }
+}
+
+/// A request to destroy one class of a child's record, and once destroyed its tombstone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredDestructionRequest {
+    pub id: Uuid,
+    pub child_id: ChildId,
+    pub class: alliance_core::crypto::RecordClass,
+    pub status: DestructionStatus,
+    pub requested_by: UserId,
+    pub requested_at: Timestamp,
+    pub decided_by: Option<UserId>,
+    pub decided_at: Option<Timestamp>,
+    /// Approved by its own requester (the sole practitioner).
+    pub sole_practitioner: bool,
+    pub version: Version,
+    pub updated_at: Timestamp,
+}
+
+/// Retention: legal holds, the DSL's 75-year flag, destruction requests and tombstones.
+#[async_trait]
+pub trait RetentionStore: Send + Sync + 'static {
+    /// A child's legal holds, the newest first (lifted ones too).
+    async fn legal_holds_of(&self, child: ChildId) -> Result<Vec<StoredLegalHold>, StoreError>;
+
+    /// Every child with a legal hold set now.
+    async fn children_on_legal_hold(&self) -> Result<Vec<ChildId>, StoreError>;
+
+    /// Sets a hold; one is already set for the child: [`StoreError::Conflict`] naming
+    /// `legal_holds_one_active`.
+    async fn set_legal_hold(
+        &self,
+        hold: &StoredLegalHold,
+        audit: &AuditBatch<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// Lifts hold `id` at version `expected` with its reason; a hold already lifted is a
+    /// [`StoreError::Conflict`] naming `legal_holds_lifted`, a stale version
+    /// [`StoreError::Stale`].
+    #[allow(clippy::too_many_arguments)]
+    async fn lift_legal_hold(
+        &self,
+        id: Uuid,
+        by: UserId,
+        reason: &Sealed,
+        expected: Version,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<StoredLegalHold, StoreError>;
+
+    async fn retention_flag(
+        &self,
+        child: ChildId,
+    ) -> Result<Option<StoredRetentionFlag>, StoreError>;
+
+    /// Every child's flag (for the report).
+    async fn retention_flags(&self) -> Result<Vec<StoredRetentionFlag>, StoreError>;
+
+    /// Writes the child's flag: new when `expected` is `None` (one already there is
+    /// [`StoreError::Stale`] with its version), else at version `expected`.
+    async fn put_retention_flag(
+        &self,
+        flag: &StoredRetentionFlag,
+        expected: Option<Version>,
+        audit: &AuditBatch<'_>,
+    ) -> Result<StoredRetentionFlag, StoreError>;
+
+    /// Writes a new request (with the batch's follow-ups: the approvers' tasks). An open
+    /// request for the child and class is a [`StoreError::Conflict`] naming
+    /// `destruction_requests_one_open`; a class already destroyed, one naming
+    /// `destruction_requests_one_destroyed`.
+    async fn create_destruction_request(
+        &self,
+        request: &StoredDestructionRequest,
+        audit: &AuditBatch<'_>,
+    ) -> Result<(), StoreError>;
+
+    async fn destruction_request(
+        &self,
+        id: Uuid,
+    ) -> Result<Option<StoredDestructionRequest>, StoreError>;
+
+    /// A child's requests, newest first.
+    async fn destruction_requests_of(
+        &self,
+        child: ChildId,
+    ) -> Result<Vec<StoredDestructionRequest>, StoreError>;
+
+    /// Every request in `status`, oldest first.
+    async fn destruction_requests_in(
+        &self,
+        status: DestructionStatus,
+    ) -> Result<Vec<StoredDestructionRequest>, StoreError>;
+
+    /// Decides request `id` (destroyed, refused or withdrawn) at version `expected`, and in
+    /// the same transaction marks done every open approval task about it (record type
+    /// `destruction`), done by `by`. A request already decided is a [`StoreError::Conflict`]
+    /// naming `destruction_requests_decided`; a stale version [`StoreError::Stale`].
+    #[allow(clippy::too_many_arguments)]
+    async fn decide_destruction_request(
+        &self,
+        id: Uuid,
+        status: DestructionStatus,
+        by: UserId,
+        sole_practitioner: bool,
+        expected: Version,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<StoredDestructionRequest, StoreError>;
+}
+
+/// A subject access request as stored. What it says is sealed: `details` under the child's
+/// identity key (the requester, the checks, competence and wishes, reasons), `opinion` and
+/// `bundle` under the child's clinical key, each bound to its column and the request's id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSubjectAccess {
+    pub id: Uuid,
+    pub child_id: ChildId,
+    pub requester_kind: alliance_core::subject_access::RequesterKind,
+    /// The carer with parental responsibility who asked.
+    pub carer_id: Option<CarerId>,
+    pub details: Sealed,
+    pub received_on: Date,
+    pub status: alliance_core::subject_access::Status,
+    pub extended_on: Option<Date>,
+    pub extension_told_on: Option<Date>,
+    pub reviewer: Option<UserId>,
+    pub reviewer_until: Option<Timestamp>,
+    pub reviewer_named_by: Option<UserId>,
+    pub opinion: Option<Sealed>,
+    pub dsl_reviewed_by: Option<UserId>,
+    pub dsl_reviewed_at: Option<Timestamp>,
+    pub bundle: Option<Sealed>,
+    pub closed_by: Option<UserId>,
+    pub closed_at: Option<Timestamp>,
+    pub logged_by: UserId,
+    pub version: Version,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A pause of a request's clock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSarPause {
+    pub id: Uuid,
+    pub request_id: Uuid,
+    pub reason: alliance_core::subject_access::PauseReason,
+    pub started_on: Date,
+    pub ended_on: Option<Date>,
+    pub started_by: UserId,
+    pub ended_by: Option<UserId>,
+    pub created_at: Timestamp,
+}
+
+/// What a change to a request does to its pauses, in the same transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PauseChange {
+    Start(StoredSarPause),
+    /// Ends the request's open pause.
+    End {
+        ended_on: Date,
+        by: UserId,
+    },
+}
+
+/// An item's decision. `detail` (the decision with its passages, words and the item's digest)
+/// is sealed under the child's key of the item's class, bound to
+/// `subject_access_items.detail` and `{request}/{kind}/{item}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSarItem {
+    pub request_id: Uuid,
+    pub item_kind: alliance_core::subject_access::ItemKind,
+    pub item_id: String,
+    pub decision: alliance_core::subject_access::Decision,
+    pub reason: Option<alliance_core::subject_access::Reason>,
+    pub sealed_class: alliance_core::crypto::RecordClass,
+    pub detail: Sealed,
+    pub decided_by: UserId,
+    pub decided_at: Timestamp,
+}
+
+/// Subject access requests, their reviewer, item decisions and release.
+#[async_trait]
+pub trait SubjectAccessStore: Send + Sync + 'static {
+    /// How many of the child's subject access requests are pending: any not yet released,
+    /// refused or withdrawn (a hold on destruction).
+    async fn open_subject_access_requests(&self, child: ChildId) -> Result<i64, StoreError>;
+
+    /// Writes a new request (status `logged`, version 1) with its audit.
+    async fn create_subject_access(
+        &self,
+        request: &StoredSubjectAccess,
+        audit: &AuditBatch<'_>,
+    ) -> Result<(), StoreError>;
+
+    async fn subject_access(&self, id: Uuid) -> Result<Option<StoredSubjectAccess>, StoreError>;
+
+    /// Every request, newest received first, at most `limit`.
+    async fn subject_access_requests(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<StoredSubjectAccess>, StoreError>;
+
+    /// Writes `request`'s changeable columns (status, extension, reviewer, opinion, DSL
+    /// review, bundle, closing, details) if it is still at `expected`, with `pause` and the
+    /// audit, in one transaction; the stored row (version moved on) is returned. A request
+    /// changed since is stale; a closed one refuses any change (the database too).
+    async fn update_subject_access(
+        &self,
+        request: &StoredSubjectAccess,
+        expected: Version,
+        pause: Option<PauseChange>,
+        audit: &AuditBatch<'_>,
+    ) -> Result<StoredSubjectAccess, StoreError>;
+
+    /// The request's pauses, oldest first.
+    async fn sar_pauses(&self, request: Uuid) -> Result<Vec<StoredSarPause>, StoreError>;
+
+    /// Records (or replaces) an item's decision while the request is in one of `allowed`
+    /// statuses (a conflict naming `subject_access_items_closed` otherwise), with its audit.
+    async fn decide_sar_item(
+        &self,
+        item: &StoredSarItem,
+        allowed: &[alliance_core::subject_access::Status],
+        audit: &AuditBatch<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// The request's decisions.
+    async fn sar_items(&self, request: Uuid) -> Result<Vec<StoredSarItem>, StoreError>;
+
+    /// Every author's process notes about the child, oldest first: for a named reviewer of a
+    /// subject access request, and nobody else.
+    async fn process_notes_of_child(
+        &self,
+        child: ChildId,
+    ) -> Result<Vec<StoredProcessNote>, StoreError>;
+
+    /// Supervision records whose cases discussed include any of `case_numbers` (`C00042`).
+    async fn supervisions_naming(
+        &self,
+        case_numbers: &[String],
+    ) -> Result<Vec<StoredSupervision>, StoreError>;
 }

@@ -238,6 +238,30 @@ impl Alliance {
             };
         }
         if let Some(subject) = subject
+            && subject.record_type == crate::break_glass::RECORD_TYPE
+        {
+            return match self.store.user(user).await? {
+                Some(person) => Ok(self.may_see_break_glass_subject(&person)),
+                None => Ok(false),
+            };
+        }
+        if let Some(subject) = subject
+            && subject.record_type == crate::retention::DESTRUCTION
+        {
+            return match self.store.user(user).await? {
+                Some(person) => self.may_see_destruction_subject(&person, subject).await,
+                None => Ok(false),
+            };
+        }
+        if let Some(subject) = subject
+            && subject.record_type == crate::subject_access::RECORD
+        {
+            return match self.store.user(user).await? {
+                Some(person) => self.may_see_sar_subject(&person, subject).await,
+                None => Ok(false),
+            };
+        }
+        if let Some(subject) = subject
             && subject.record_type == "transfer"
         {
             return match self.store.user(user).await? {

@@ -227,12 +227,15 @@ impl Alliance {
         let mut known: Vec<(ChildId, bool, Vec<StoredCase>)> = Vec::new();
         for child in children {
             let cases = self.store.cases_of(child).await?;
-            let standing = access::standing(
+            let mut standing = access::standing(
                 actor.user.id,
                 cases.first().map(|c| &c.case),
                 &supervisees,
                 today,
             );
+            standing.break_glass = self
+                .break_glass_in_force(&actor.user, child, &standing)
+                .await?;
             let may_know = may_know_child(&actor.user, &standing)
                 && child_access(&actor.user, &standing, ChildData::Schedule).may_read();
             if may_know {

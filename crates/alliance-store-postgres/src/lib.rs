@@ -124,6 +124,20 @@ impl PostgresStore {
             statements.push(format!(
                 "REVOKE DELETE, TRUNCATE ON safeguarding_transfers FROM {role}"
             ));
+            // Break-glass grants, retention decisions and subject access requests move on
+            // (ended, reviewed, lifted, approved, decided, released) but are never removed:
+            // they are what a service answers for.
+            for table in [
+                "break_glass_grants",
+                "legal_holds",
+                "retention_flags",
+                "destruction_requests",
+                "subject_access_requests",
+                "subject_access_pauses",
+                "subject_access_items",
+            ] {
+                statements.push(format!("REVOKE DELETE, TRUNCATE ON {table} FROM {role}"));
+            }
         }
         let mut tx = self.store.pool().begin().await.map_err(map_error)?;
         for statement in statements {

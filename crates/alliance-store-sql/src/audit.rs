@@ -2,9 +2,10 @@
 //! number of processes (on PostgreSQL) or tasks form one chain.
 
 use crate::rows::{AuditRow, HeadRow, subject_columns};
-use crate::{Engine, map_error, map_error_named, to_micros};
+use crate::{Engine, map_error, map_error_named, placeholders, to_micros};
 use alliance_core::audit::{Entry, Head, next_entry};
-use alliance_service::{AuditBatch, AuditStore, StoreError};
+use alliance_service::{AuditBatch, AuditQuery, AuditStore, StoreError};
+use sqlx::AssertSqlSafe;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -233,6 +234,74 @@ impl_for_both_engines!(AuditStore {
         .fetch_all(&self.pool)
         .await
         .map_err(map_error)?;
+        rows.into_iter().map(Entry::try_from).collect()
+    }
+
+    async fn audit_trail(&self, query: &AuditQuery) -> Result<Vec<Entry>, StoreError> {
+        if query.categories.is_empty() || query.limit <= 0 {
+            return Ok(Vec::new());
+        }
+        // Only fixed clauses and numbered placeholders are spliced in; every value is bound.
+        let mut clauses = vec![format!(
+            "category IN ({})",
+            placeholders(1, query.categories.len())
+        )];
+        let mut next = query.categories.len() + 1;
+        let mut clause = |sql: &str| {
+            clauses.push(sql.replace('?', &format!("${next}")));
+            next += 1;
+        };
+        if query.child.is_some() {
+            clause("child_id = ?");
+        }
+        if query.actor.is_some() {
+            clause("actor_id = ?");
+        }
+        if query.action.is_some() {
+            clause("action = ?");
+        }
+        if query.from.is_some() {
+            clause("at >= ?");
+        }
+        if query.until.is_some() {
+            clause("at < ?");
+        }
+        if query.before_seq.is_some() {
+            clause("seq < ?");
+        }
+        let sql = format!(
+            "SELECT seq, at, action, actor_id, record_type, record_id, child_id, category, \
+             detail, request_id, address, mac FROM audit_log WHERE {} ORDER BY seq DESC \
+             LIMIT ${next}",
+            clauses.join(" AND ")
+        );
+        let mut statement = sqlx::query_as(AssertSqlSafe(sql));
+        for category in &query.categories {
+            statement = statement.bind(category.code().to_owned());
+        }
+        if let Some(child) = query.child {
+            statement = statement.bind(child.to_string());
+        }
+        if let Some(actor) = query.actor {
+            statement = statement.bind(actor.to_string());
+        }
+        if let Some(action) = query.action {
+            statement = statement.bind(action.code().to_owned());
+        }
+        if let Some(from) = query.from {
+            statement = statement.bind(to_micros(from));
+        }
+        if let Some(until) = query.until {
+            statement = statement.bind(to_micros(until));
+        }
+        if let Some(before) = query.before_seq {
+            statement = statement.bind(before);
+        }
+        let rows: Vec<AuditRow> = statement
+            .bind(query.limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_error)?;
         rows.into_iter().map(Entry::try_from).collect()
     }
 });

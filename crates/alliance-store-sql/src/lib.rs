@@ -81,6 +81,18 @@ macro_rules! impl_for_both_engines {
             for<'r> $crate::concerns::ConcernLinkRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
             for<'r> $crate::transfers::TransferRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
             for<'r> $crate::transfers::TransferStateRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            // break-glass rows
+            for<'r> $crate::break_glass::GrantRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            // retention rows
+            for<'r> $crate::retention::LegalHoldRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::retention::RetentionFlagRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::retention::DestructionRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::retention::RetentionStateRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            // subject-access rows
+            for<'r> $crate::subject_access::SarRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::subject_access::SarPauseRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::subject_access::SarItemRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::subject_access::SarStateRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
         {
             $($body)*
         }
@@ -93,6 +105,7 @@ pub mod agreements; // public only because the bounds of the Store impls name it
 mod audit;
 #[doc(hidden)]
 pub mod bookings; // public only because the bounds of the Store impls name its rows
+pub mod break_glass; // public only because the bounds of the Store impls name its rows
 mod calendars;
 pub mod case_notes; // public only because the bounds of the Store impls name its rows
 mod children;
@@ -104,6 +117,7 @@ pub mod explanations; // public only because the bounds of the Store impls name 
 #[doc(hidden)]
 pub mod feeds; // public only because the bounds of the Store impls name its rows
 mod keystore;
+pub mod retention; // public only because the bounds of the Store impls name its rows
 #[doc(hidden)]
 pub mod rows; // public only because the bounds of the Store impls name its types
 mod service;
@@ -111,6 +125,8 @@ mod service;
 pub mod session_records; // public only because the bounds of the Store impls name its rows
 mod sessions;
 pub mod settings; // public only because the bounds of the Store impls name its rows
+#[doc(hidden)]
+pub mod subject_access; // public only because the bounds of the Store impls name its rows
 mod system;
 mod tasks;
 mod tokens;

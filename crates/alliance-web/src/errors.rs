@@ -2,7 +2,7 @@
 
 use crate::problem::{ApiError, Problem};
 use crate::respond::PageError;
-use alliance_service::AppError;
+use alliance_service::{AppError, StoreError};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
@@ -32,7 +32,35 @@ pub fn api(err: AppError) -> ApiError {
                 wait.as_secs().max(1)
             ))
             .into(),
+        AppError::Store(StoreError::Other(cause)) if destroyed_key(&cause) => {
+            api(AppError::Destroyed { on: None })
+        }
+        AppError::Destroyed { on } => Problem::new(
+            StatusCode::GONE,
+            "destroyed",
+            "Destroyed under the retention policy",
+        )
+        .detail(destroyed_words(on.map(alliance_core::uk::date)))
+        .into(),
         AppError::Store(store) => store.into(),
+    }
+}
+
+/// Whether a storage fault is a destroyed key's, passed on as text by a use-case that opens
+/// a record class (the key ring's own words): not a fault but a class destroyed under the
+/// retention policy, answered as such rather than as a 500.
+fn destroyed_key(cause: &str) -> bool {
+    cause.contains(&alliance_service::keys::KeyError::Destroyed.to_string())
+}
+
+/// What a reader of a destroyed record class is told (never a fault, never a 500).
+/// `on` is the day as shown (31/12/2026), when known.
+pub fn destroyed_words(on: Option<String>) -> String {
+    match on {
+        Some(day) => format!(
+            "This part of the child's record was destroyed on {day} under the retention policy: it can no longer be read."
+        ),
+        None => "This part of the child's record was destroyed under the retention policy: it can no longer be read.".to_owned(),
     }
 }
 
@@ -85,6 +113,13 @@ pub fn page(err: AppError) -> Response {
             }
             return response;
         }
+        AppError::Destroyed { on } => (
+            StatusCode::GONE,
+            destroyed_words(on.map(alliance_core::uk::date)),
+        ),
+        AppError::Store(StoreError::Other(cause)) if destroyed_key(&cause) => {
+            (StatusCode::GONE, destroyed_words(None))
+        }
         AppError::Store(store) => return PageError::from(store).into_response(),
     };
     PageError { status, message }.into_response()
@@ -96,6 +131,10 @@ pub fn page_error(err: AppError) -> PageError {
         AppError::Unauthenticated => PageError {
             status: StatusCode::UNAUTHORIZED,
             message: "Sign in again to carry on.".to_owned(),
+        },
+        AppError::Store(StoreError::Other(cause)) if destroyed_key(&cause) => PageError {
+            status: StatusCode::GONE,
+            message: destroyed_words(None),
         },
         AppError::Store(store) => PageError::from(store),
         other => {

@@ -5,6 +5,8 @@
 //! documented. A test reads this folder's source and fails on any other way of adding one.
 
 mod agreements;
+mod audit;
+mod break_glass;
 mod calendars;
 mod children;
 pub(crate) mod chronology;
@@ -16,10 +18,12 @@ mod letters;
 mod library;
 mod me;
 mod process_notes;
+mod retention;
 mod safeguarding;
 mod service;
 mod session_records;
 mod sessions;
+pub(crate) mod subject_access;
 mod supervision;
 mod tasks;
 mod timetables;
@@ -92,6 +96,21 @@ pub use service::ServiceView;
             only to their own child's readers, the DSL's queue, the rota, the out-of-hours \
             contacts and the timing. A concern the caller may not reach is not found, exactly \
             as one that does not exist; an allegation is never shown to its subject"),
+        (name = "break-glass", description = "Break-glass access: time-limited read of one \
+            child's record with a written reason (therapists, the DSL and deputies, the service \
+            lead), opening the case team's read rights, never process notes, concerns, \
+            allegations or the audit trail; the DSL and the service lead told at once; ended by \
+            the clock or early by its holder; the review of what was done under it"),
+        (name = "audit", description = "The audit trail's pages: a child's trail (the service \
+            lead every row, the DSL and deputies general and safeguarding rows), the \
+            administrators' view (ids and actions, never safeguarding or allegation rows), and \
+            the caller's own activity. Every read is audited"),
+        (name = "subject-access", description = "Subject access requests: logged by an \
+            administrator with the requester's identity and authority checked; the due date (one \
+            calendar month, paused, extended, moved off weekends and bank holidays); a named \
+            reviewer's time-limited, audited read of the child's whole record for the request; \
+            a decision per item; the DSL's review of safeguarding material; and the bundle, \
+            released only to the requester. Administrators see the request, never the content"),
         (name = "children", description = "Children, their carers, their cases and case teams, \
             and what may be sent to a carer. Each caller sees only what the access policy \
             allows: a child they may not know about is not found, and a supervisor may see a \
@@ -116,7 +135,7 @@ impl utoipa::Modify for BearerAuth {
 
 /// The API's routes together with their documentation.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let router = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(openapi_json))
         .routes(routes!(service::get_service, service::update_service))
@@ -248,7 +267,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(children::open_case))
         .routes(routes!(children::update_case))
         .routes(routes!(children::close_case))
-        .routes(routes!(children::change_team))
+        .routes(routes!(children::change_team));
+    let router = break_glass::register(router);
+    let router = audit::register(router);
+    let router = retention::register(router);
+    subject_access::register(router)
 }
 
 /// The OpenAPI document, built once from the routes (a cache: safe to lose).

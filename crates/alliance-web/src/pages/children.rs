@@ -238,6 +238,10 @@ struct ChildPage {
     may_edit: bool,
     may_open_case: bool,
     notice: Option<String>,
+    /// "14:05" while the reader reads under break-glass access, for the banner.
+    break_glass_until: Option<String>,
+    /// The service lead and the DSL read the child's audit trail.
+    may_read_audit: bool,
 }
 
 const ITEM_LABELS: [(ItemKind, &str); 7] = [
@@ -567,6 +571,12 @@ async fn child_view(
         may_edit: record.access.identity >= Access::Write,
         may_open_case: record.access.may_open_case,
         notice: None,
+        break_glass_until: super::break_glass::banner(&state.alliance, actor, record.id).await?,
+        may_read_audit: !alliance_core::audit::readable_categories(
+            &actor.user,
+            alliance_core::audit::Trail::Child,
+        )
+        .is_empty(),
     })
 }
 

@@ -3,6 +3,8 @@
 mod account;
 mod admin;
 mod agreements;
+mod audit;
+mod break_glass;
 mod calendars;
 mod children;
 mod chronology;
@@ -13,11 +15,13 @@ pub(crate) mod handouts;
 mod letters;
 mod library;
 mod process_notes;
+mod retention;
 mod safeguarding;
 mod session_records;
 mod sessions;
 mod sign_in;
 mod sites;
+mod subject_access;
 mod supervision;
 mod tasks;
 mod timetables;
@@ -59,6 +63,10 @@ pub fn router() -> Router<AppState> {
         .merge(feeds::router())
         .merge(timetables::router())
         .merge(safeguarding::router())
+        .merge(break_glass::router())
+        .merge(audit::router())
+        .merge(retention::router())
+        .merge(subject_access::router())
 }
 
 /// The signed-in person, as the layout shows them.
@@ -79,6 +87,15 @@ pub struct LayoutUser {
     /// What awaits the person on the safeguarding queue, for its badge (filled in by
     /// [`Layout::load`]).
     pub safeguarding_badge: usize,
+    /// Whether the navigation offers subject access requests (administrators, the service
+    /// lead, the DSL and deputies; a named reviewer reaches theirs from its link).
+    pub subject_access: bool,
+    /// Where the navigation's break-glass link goes: the review page for those who review,
+    /// the request page for those who may only ask; none for anyone else.
+    pub break_glass: Option<&'static str>,
+    /// Whether the navigation offers retention (administrators, the service lead, the DSL and
+    /// deputies).
+    pub retention: bool,
 }
 
 /// What the layout shows on every page.
@@ -108,6 +125,16 @@ impl Layout {
                         || alliance_core::safeguarding::may_edit_rota(&actor.user)
                         || alliance_core::safeguarding::may_edit_settings(&actor.user),
                     safeguarding_badge: 0,
+                    subject_access: alliance_core::subject_access::reach(&actor.user).sees_requests,
+                    retention: alliance_core::retention::reach(&actor.user).is_some(),
+                    break_glass: if alliance_core::break_glass::may_review(&actor.user).is_allowed()
+                    {
+                        Some("/break-glass")
+                    } else if alliance_core::break_glass::may_request(&actor.user).is_allowed() {
+                        Some("/break-glass/mine")
+                    } else {
+                        None
+                    },
                 }),
                 match &actor.via {
                     Via::Session { csrf_token, .. } => csrf_token.clone(),

@@ -151,6 +151,12 @@ async fn task_view(
             ("case", Some(_)) => Some(format!("/cases/{}", s.record_id)),
             // Shown only to those who reach it (the inbox passes the concern's own check).
             ("concern" | "allegation", _) => Some(format!("/concerns/{}", s.record_id)),
+            // The review page (the notice passes its check).
+            ("break-glass", _) => Some(format!("/break-glass#grant-{}", s.record_id)),
+            // The request's page (the task passes the request's own check).
+            ("subject-access", _) => Some(format!("/subject-access/{}", s.record_id)),
+            // The request's page (the task passes the request's own check).
+            ("destruction", _) => Some(format!("/retention/destructions/{}", s.record_id)),
             ("transfer", Some(child)) => {
                 Some(format!("/children/{child}/transfers/{}", s.record_id))
             }
