@@ -4,28 +4,10 @@
 //! gate from the denied side.
 
 use crate::children::World;
+use crate::pdf::pdf_text;
 use alliance_testkit::backends;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-
-/// The text of a PDF, by pdftotext (from scripts/bootstrap: Debian's poppler-utils).
-async fn pdf_text(bytes: &[u8]) -> anyhow::Result<String> {
-    let dir = tempfile::tempdir()?;
-    let path = dir.path().join("handouts.pdf");
-    std::fs::write(&path, bytes)?;
-    let out = tokio::process::Command::new("pdftotext")
-        .arg("-layout")
-        .arg(&path)
-        .arg("-")
-        .output()
-        .await
-        .map_err(|e| anyhow::anyhow!("pdftotext is missing ({e}): run scripts/bootstrap"))?;
-    anyhow::ensure!(out.status.success(), "pdftotext failed");
-    Ok(String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" "))
-}
 
 async fn get_pdf(world: &World, who: &str, path: &str) -> anyhow::Result<(StatusCode, Vec<u8>)> {
     let response = world

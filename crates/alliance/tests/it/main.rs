@@ -18,6 +18,7 @@ mod handouts;
 mod keys;
 mod library;
 mod mail;
+mod pdf;
 mod retention;
 mod safeguarding;
 mod safeguarding_workflow;

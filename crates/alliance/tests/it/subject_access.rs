@@ -11,6 +11,7 @@
 
 use crate::children::World;
 use crate::count_as_owner;
+use crate::pdf::pdf_text;
 use crate::safeguarding::{content, raise_and_submit, restart};
 use alliance_testkit::backends;
 use jiff::ToSpan;
@@ -161,26 +162,6 @@ fn find<'a>(items: &'a [Value], kind: &str, text: &str) -> Option<&'a Value> {
     items
         .iter()
         .find(|i| i["kind"] == kind && i.to_string().contains(text))
-}
-
-/// The text of a PDF, by pdftotext (from scripts/bootstrap: Debian's poppler-utils), as the
-/// handouts' tests read theirs.
-async fn pdf_text(bytes: &[u8]) -> anyhow::Result<String> {
-    let dir = tempfile::tempdir()?;
-    let path = dir.path().join("bundle.pdf");
-    std::fs::write(&path, bytes)?;
-    let out = tokio::process::Command::new("pdftotext")
-        .arg("-layout")
-        .arg(&path)
-        .arg("-")
-        .output()
-        .await
-        .map_err(|e| anyhow::anyhow!("pdftotext is missing ({e}): run scripts/bootstrap"))?;
-    anyhow::ensure!(out.status.success(), "pdftotext failed");
-    Ok(String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" "))
 }
 
 /// The PDF's metadata (title, author, subject, keywords, XMP), by pdfinfo (poppler-utils).
