@@ -466,7 +466,7 @@ impl Alliance {
                 self.clock.now(),
             )
             .await
-            .map_err(seal_error)
+            .map_err(AppError::from)
     }
 
     async fn open_agreement(&self, stored: &StoredAgreement) -> AppResult<AgreementContent> {

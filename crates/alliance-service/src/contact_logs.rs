@@ -184,7 +184,7 @@ impl Alliance {
                     self.clock.now(),
                 )
                 .await
-                .map_err(|e| AppError::Store(StoreError::Other(e.to_string())))?;
+                .map_err(AppError::from)?;
             let contact: Contact = serde_json::from_slice(&plain)
                 .map_err(|e| AppError::Store(StoreError::Other(e.to_string())))?;
             contacts.push(ContactView {

@@ -7,7 +7,7 @@
 use crate::app::Alliance;
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult};
-use crate::store::{StoreError, StoredProcessNote};
+use crate::store::StoredProcessNote;
 use alliance_core::Invalid;
 use alliance_core::access::{Access, ChildData, Limit, case_access};
 use alliance_core::audit::{self, Event};
@@ -91,7 +91,7 @@ impl Alliance {
                     self.clock.now(),
                 )
                 .await
-                .map_err(|e| AppError::Store(StoreError::Other(e.to_string())))?;
+                .map_err(AppError::from)?;
             notes.push(ProcessNoteView {
                 id: n.id,
                 case_id: n.case_id,

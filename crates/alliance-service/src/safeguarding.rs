@@ -308,7 +308,7 @@ impl Alliance {
                 self.clock.now(),
             )
             .await
-            .map_err(decode_error)?;
+            .map_err(AppError::from)?;
         serde_json::from_slice(&plain).map_err(decode_error)
     }
 
