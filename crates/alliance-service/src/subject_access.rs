@@ -1474,7 +1474,7 @@ impl Alliance {
                 self.clock.now(),
             )
             .await
-            .map_err(decode_error)?;
+            .map_err(AppError::from)?;
         Ok(String::from_utf8_lossy(&plain).into_owned())
     }
 

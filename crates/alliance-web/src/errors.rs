@@ -2,7 +2,7 @@
 
 use crate::problem::{ApiError, Problem};
 use crate::respond::PageError;
-use alliance_service::{AppError, StoreError};
+use alliance_service::AppError;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
@@ -32,9 +32,6 @@ pub fn api(err: AppError) -> ApiError {
                 wait.as_secs().max(1)
             ))
             .into(),
-        AppError::Store(StoreError::Other(cause)) if destroyed_key(&cause) => {
-            api(AppError::Destroyed { on: None })
-        }
         AppError::Destroyed { on } => Problem::new(
             StatusCode::GONE,
             "destroyed",
@@ -44,13 +41,6 @@ pub fn api(err: AppError) -> ApiError {
         .into(),
         AppError::Store(store) => store.into(),
     }
-}
-
-/// Whether a storage fault is a destroyed key's, passed on as text by a use-case that opens
-/// a record class (the key ring's own words): not a fault but a class destroyed under the
-/// retention policy, answered as such rather than as a 500.
-fn destroyed_key(cause: &str) -> bool {
-    cause.contains(&alliance_service::keys::KeyError::Destroyed.to_string())
 }
 
 /// What a reader of a destroyed record class is told (never a fault, never a 500).
@@ -117,9 +107,6 @@ pub fn page(err: AppError) -> Response {
             StatusCode::GONE,
             destroyed_words(on.map(alliance_core::uk::date)),
         ),
-        AppError::Store(StoreError::Other(cause)) if destroyed_key(&cause) => {
-            (StatusCode::GONE, destroyed_words(None))
-        }
         AppError::Store(store) => return PageError::from(store).into_response(),
     };
     PageError { status, message }.into_response()
@@ -131,10 +118,6 @@ pub fn page_error(err: AppError) -> PageError {
         AppError::Unauthenticated => PageError {
             status: StatusCode::UNAUTHORIZED,
             message: "Sign in again to carry on.".to_owned(),
-        },
-        AppError::Store(StoreError::Other(cause)) if destroyed_key(&cause) => PageError {
-            status: StatusCode::GONE,
-            message: destroyed_words(None),
         },
         AppError::Store(store) => PageError::from(store),
         other => {
