@@ -191,6 +191,36 @@ pub enum Action {
     SubjectAccessDslReviewed,
     /// A subject access bundle was produced and released to the requester.
     SubjectAccessReleased,
+    /// A room's arrangement, layout or other uses were described.
+    RoomDescribed,
+    /// A material was added to a room or kit, or its condition recorded.
+    MaterialRecorded,
+    /// A play kit was created, changed, or moved with its therapist.
+    KitUpdated,
+    /// The service's or a room's pre-session checklist was written.
+    RoomChecklistSet,
+    /// A therapist ticked a room's pre-session check.
+    RoomCheckRecorded,
+    /// A disruption to a session was logged.
+    DisruptionLogged,
+    /// The report of disruptions by room and site was read.
+    DisruptionReportRead,
+    /// An incident in a session was recorded (or added to).
+    IncidentRecorded,
+    /// An incident record was opened.
+    IncidentRead,
+    /// A site's emergency procedures, or who is its DSL or first aider on a day, changed.
+    SiteEmergencyUpdated,
+    /// A site's printable emergency sheet was produced.
+    EmergencySheetPrinted,
+    /// A child's emergency details changed: who may collect, medical needs, allergies.
+    EmergencyDetailsUpdated,
+    /// A child's emergency panel was opened.
+    EmergencyPanelRead,
+    /// A young person's safety plan was written or reviewed.
+    SafetyPlanWritten,
+    /// A young person's safety plan was opened.
+    SafetyPlanRead,
     /// Something was asked for and refused.
     Denied,
     /// The chain was continued from a restored backup.
@@ -198,7 +228,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 106] = [
+    pub const ALL: [Action; 121] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignInThrottled,
@@ -303,6 +333,21 @@ impl Action {
         Action::SubjectAccessOpinion,
         Action::SubjectAccessDslReviewed,
         Action::SubjectAccessReleased,
+        Action::RoomDescribed,
+        Action::MaterialRecorded,
+        Action::KitUpdated,
+        Action::RoomChecklistSet,
+        Action::RoomCheckRecorded,
+        Action::DisruptionLogged,
+        Action::DisruptionReportRead,
+        Action::IncidentRecorded,
+        Action::IncidentRead,
+        Action::SiteEmergencyUpdated,
+        Action::EmergencySheetPrinted,
+        Action::EmergencyDetailsUpdated,
+        Action::EmergencyPanelRead,
+        Action::SafetyPlanWritten,
+        Action::SafetyPlanRead,
         Action::Denied,
         Action::RestoreCheckpoint,
     ];
@@ -413,6 +458,21 @@ impl Action {
             Action::SubjectAccessOpinion => "sar.opinion",
             Action::SubjectAccessDslReviewed => "sar.dsl-reviewed",
             Action::SubjectAccessReleased => "sar.released",
+            Action::RoomDescribed => "room.described",
+            Action::MaterialRecorded => "material.recorded",
+            Action::KitUpdated => "kit.updated",
+            Action::RoomChecklistSet => "room-checklist.set",
+            Action::RoomCheckRecorded => "room-check.recorded",
+            Action::DisruptionLogged => "disruption.logged",
+            Action::DisruptionReportRead => "disruption.report-read",
+            Action::IncidentRecorded => "incident.recorded",
+            Action::IncidentRead => "incident.read",
+            Action::SiteEmergencyUpdated => "site-emergency.updated",
+            Action::EmergencySheetPrinted => "emergency-sheet.printed",
+            Action::EmergencyDetailsUpdated => "emergency-details.updated",
+            Action::EmergencyPanelRead => "emergency-panel.read",
+            Action::SafetyPlanWritten => "safety-plan.written",
+            Action::SafetyPlanRead => "safety-plan.read",
             Action::Denied => "denied",
             Action::RestoreCheckpoint => "restore.checkpoint",
         }
@@ -525,6 +585,21 @@ impl Action {
             Action::SubjectAccessOpinion => "Serious-harm opinion recorded",
             Action::SubjectAccessDslReviewed => "Subject access safeguarding review",
             Action::SubjectAccessReleased => "Subject access bundle released",
+            Action::RoomDescribed => "Room's arrangement described",
+            Action::MaterialRecorded => "Material added or its condition recorded",
+            Action::KitUpdated => "Play kit updated or moved",
+            Action::RoomChecklistSet => "Pre-session checklist written",
+            Action::RoomCheckRecorded => "Pre-session room check recorded",
+            Action::DisruptionLogged => "Disruption logged",
+            Action::DisruptionReportRead => "Disruption report read",
+            Action::IncidentRecorded => "Incident recorded",
+            Action::IncidentRead => "Incident read",
+            Action::SiteEmergencyUpdated => "Site's emergency procedures or cover updated",
+            Action::EmergencySheetPrinted => "Emergency sheet printed",
+            Action::EmergencyDetailsUpdated => "Child's emergency details updated",
+            Action::EmergencyPanelRead => "Emergency panel read",
+            Action::SafetyPlanWritten => "Safety plan written",
+            Action::SafetyPlanRead => "Safety plan read",
             Action::Denied => "Refused",
             Action::RestoreCheckpoint => "Audit chain continued after a restore",
         }

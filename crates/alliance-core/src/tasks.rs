@@ -166,6 +166,16 @@ pub enum Rule {
     ApproveDestruction,
     /// A reviewer was named for a subject access request: decide each item of the record.
     ReviewSubjectAccess,
+    /// A material in a room or play kit needs replacing or cleaning: the administrators see to it.
+    MaterialNeedsAttention,
+    /// A pre-session room check found a problem: the administrators put it right.
+    RoomCheckProblem,
+    /// An incident was recorded in a session: the service lead is told.
+    IncidentRecorded,
+    /// A self-harm or suicide concern was raised about a child: the lead therapist writes a safety plan with the young person.
+    WriteSafetyPlan,
+    /// A safety plan reaches its review date.
+    ReviewSafetyPlan,
 }
 
 /// When a rule's task is due, counted from when it is raised.
@@ -190,7 +200,7 @@ pub enum Due {
 }
 
 impl Rule {
-    pub const ALL: [Rule; 30] = [
+    pub const ALL: [Rule; 35] = [
         Rule::ArrangeFirstSession,
         Rule::JoinedCaseTeam,
         Rule::CaseTransferred,
@@ -221,6 +231,11 @@ impl Rule {
         Rule::BreakGlassGranted,
         Rule::ApproveDestruction,
         Rule::ReviewSubjectAccess,
+        Rule::MaterialNeedsAttention,
+        Rule::RoomCheckProblem,
+        Rule::IncidentRecorded,
+        Rule::WriteSafetyPlan,
+        Rule::ReviewSafetyPlan,
     ];
 
     pub fn code(self) -> &'static str {
@@ -255,6 +270,11 @@ impl Rule {
             Rule::BreakGlassGranted => "break-glass.granted",
             Rule::ApproveDestruction => "retention.approve-destruction",
             Rule::ReviewSubjectAccess => "sar.review",
+            Rule::MaterialNeedsAttention => "room.material-attention",
+            Rule::RoomCheckProblem => "room.check-problem",
+            Rule::IncidentRecorded => "incident.recorded",
+            Rule::WriteSafetyPlan => "safety-plan.write",
+            Rule::ReviewSafetyPlan => "safety-plan.review",
         }
     }
 
@@ -289,14 +309,19 @@ impl Rule {
             | Rule::SendSafeguardingFile
             | Rule::ConfirmFileReceived
             | Rule::ApproveDestruction
-            | Rule::ReviewSubjectAccess => TaskKind::Task,
+            | Rule::ReviewSubjectAccess
+            | Rule::MaterialNeedsAttention
+            | Rule::RoomCheckProblem
+            | Rule::WriteSafetyPlan
+            | Rule::ReviewSafetyPlan => TaskKind::Task,
             Rule::JoinedCaseTeam
             | Rule::CaseTransferred
             | Rule::Overdue
             | Rule::UrgentConcernEscalated
             | Rule::RiskReviewShared
             | Rule::ConcernShared
-            | Rule::BreakGlassGranted => TaskKind::Notice,
+            | Rule::BreakGlassGranted
+            | Rule::IncidentRecorded => TaskKind::Notice,
         }
     }
 
@@ -327,6 +352,10 @@ impl Rule {
             Rule::ConfirmFileReceived => Some(Due::WorkingDays(5)),
             Rule::ApproveDestruction => Some(Due::WorkingDays(10)),
             Rule::ReviewSubjectAccess => Some(Due::WorkingDays(10)),
+            Rule::MaterialNeedsAttention => Some(Due::WorkingDays(5)),
+            Rule::RoomCheckProblem => Some(Due::WorkingDays(1)),
+            Rule::WriteSafetyPlan => Some(Due::WorkingDays(2)),
+            Rule::ReviewSafetyPlan => Some(Due::Recorded),
             _ => None,
         }
     }
@@ -357,7 +386,11 @@ impl Rule {
             | Rule::ChaseReferralFeedback
             | Rule::ConfirmFileReceived
             | Rule::ApproveDestruction
-            | Rule::ReviewSubjectAccess => &[Step {
+            | Rule::ReviewSubjectAccess
+            | Rule::MaterialNeedsAttention
+            | Rule::RoomCheckProblem
+            | Rule::WriteSafetyPlan
+            | Rule::ReviewSafetyPlan => &[Step {
                 after_working_days: 0,
                 notify: StepRecipient::Owner,
             }],
@@ -475,6 +508,17 @@ impl Rule {
             Rule::ReviewSubjectAccess => {
                 format!("Review the record for the subject access request {reference}")
             }
+            Rule::MaterialNeedsAttention => {
+                format!("A material needs replacing or cleaning: {reference}")
+            }
+            Rule::RoomCheckProblem => {
+                format!("A pre-session room check found a problem: {reference}")
+            }
+            Rule::IncidentRecorded => format!("An incident was recorded: {reference}"),
+            Rule::WriteSafetyPlan => {
+                format!("Write a safety plan with the young person: case {reference}")
+            }
+            Rule::ReviewSafetyPlan => format!("Review the safety plan: case {reference}"),
         }
     }
 }

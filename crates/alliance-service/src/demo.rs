@@ -342,6 +342,15 @@ pub async fn generate(
         team.push(actor_for(alliance, *id).await?);
     }
     let filled = fill(alliance, &mut rng, shape, &administrator, &team, progress).await?;
+    // Practical considerations (issue 16): rooms described with their materials and checklist,
+    // each site's emergency procedures and cover, and a young person's safety plan.
+    progress.step("rooms and emergencies", 3);
+    crate::room_care::demo_fill(alliance, &administrator, &team).await?;
+    progress.advance(1);
+    crate::site_emergency::demo_fill(alliance, &administrator).await?;
+    progress.advance(1);
+    crate::emergency::demo_fill(alliance, &administrator, &team).await?;
+    progress.advance(1);
     if let Some((_, what)) = accounts.iter_mut().find(|(u, _)| u == "demo-therapist-1") {
         *what = format!(
             "therapist: lead on {} open cases, and covering one",

@@ -19,18 +19,24 @@ pub mod concern_workflow;
 pub mod contact_logs;
 pub mod demo;
 pub mod directory;
+pub mod disruptions;
+pub mod emergency;
 pub mod error;
 pub mod explanations;
 pub mod feeds;
 pub mod frame;
 pub mod handouts;
+pub mod incidents;
 pub mod keys;
 pub mod letters;
 pub mod mail;
 pub mod process_notes;
 pub mod retention;
+pub mod room_care;
 pub mod safeguarding;
+pub mod safety_plans;
 pub mod session_records;
+pub mod site_emergency;
 pub mod store;
 pub mod subject_access;
 pub mod supervision;
@@ -66,4 +72,5 @@ pub use store::{
 pub use store::{
     DestructionStatus, StoredDestructionRequest, StoredLegalHold, StoredRetentionFlag,
 };
+pub use store::{DisruptionStore, EmergencyStore, RoomCareStore, SiteEmergencyStore};
 pub use store::{PauseChange, StoredSarItem, StoredSarPause, StoredSubjectAccess};

@@ -96,6 +96,10 @@ pub trait Store:
     + BreakGlassStore
     + RetentionStore
     + SubjectAccessStore
+    + EmergencyStore
+    + SiteEmergencyStore
+    + DisruptionStore
+    + RoomCareStore
 {
 }
 
@@ -124,6 +128,10 @@ impl<T> Store for T where
         + BreakGlassStore
         + RetentionStore
         + SubjectAccessStore
+        + EmergencyStore
+        + SiteEmergencyStore
+        + DisruptionStore
+        + RoomCareStore
 {
 }
 
@@ -2373,3 +2381,35 @@ pub trait SubjectAccessStore: Send + Sync + 'static {
         case_numbers: &[String],
     ) -> Result<Vec<StoredSupervision>, StoreError>;
 }
+
+// ---- RoomCareStore (issue 16, helper A): keep this area's types and methods inside this section ----
+
+/// Rooms described, materials and their condition, play kits, pre-session checklists and checks (issue 16).
+#[async_trait]
+pub trait RoomCareStore: Send + Sync + 'static {}
+
+// ---- end of RoomCareStore ----
+
+// ---- DisruptionStore (issue 16, helper B): keep this area's types and methods inside this section ----
+
+/// Disruptions to sessions and incidents in them (issue 16).
+#[async_trait]
+pub trait DisruptionStore: Send + Sync + 'static {}
+
+// ---- end of DisruptionStore ----
+
+// ---- SiteEmergencyStore (issue 16, helper B): keep this area's types and methods inside this section ----
+
+/// A site's emergency procedures and who is its DSL and first aider on each day (issue 16).
+#[async_trait]
+pub trait SiteEmergencyStore: Send + Sync + 'static {}
+
+// ---- end of SiteEmergencyStore ----
+
+// ---- EmergencyStore (issue 16, helper C): keep this area's types and methods inside this section ----
+
+/// A child's emergency details (who may collect, medical needs, allergies) and safety plans (issue 16).
+#[async_trait]
+pub trait EmergencyStore: Send + Sync + 'static {}
+
+// ---- end of EmergencyStore ----

@@ -93,6 +93,10 @@ macro_rules! impl_for_both_engines {
             for<'r> $crate::subject_access::SarPauseRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
             for<'r> $crate::subject_access::SarItemRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
             for<'r> $crate::subject_access::SarStateRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            // room_care rows (helper A)
+            // disruptions rows (helper B)
+            // site_emergency rows (helper B)
+            // emergency rows (helper C)
         {
             $($body)*
         }
@@ -112,12 +116,15 @@ mod children;
 #[doc(hidden)]
 pub mod concerns; // public only because the bounds of the Store impls name its rows
 mod directory;
+pub mod disruptions; // public only because the bounds of the Store impls name its rows
+pub mod emergency; // public only because the bounds of the Store impls name its rows
 #[doc(hidden)]
 pub mod explanations; // public only because the bounds of the Store impls name its rows
 #[doc(hidden)]
 pub mod feeds; // public only because the bounds of the Store impls name its rows
 mod keystore;
 pub mod retention; // public only because the bounds of the Store impls name its rows
+pub mod room_care; // public only because the bounds of the Store impls name its rows
 #[doc(hidden)]
 pub mod rows; // public only because the bounds of the Store impls name its types
 mod service;
@@ -125,6 +132,7 @@ mod service;
 pub mod session_records; // public only because the bounds of the Store impls name its rows
 mod sessions;
 pub mod settings; // public only because the bounds of the Store impls name its rows
+pub mod site_emergency; // public only because the bounds of the Store impls name its rows
 #[doc(hidden)]
 pub mod subject_access; // public only because the bounds of the Store impls name its rows
 mod system;

@@ -12,17 +12,22 @@ mod children;
 pub(crate) mod chronology;
 mod contacts;
 mod directory;
+mod disruptions;
+mod emergency;
 mod feeds;
 mod health;
+mod incidents;
 mod letters;
 mod library;
 mod me;
 mod process_notes;
 mod retention;
+mod room_care;
 mod safeguarding;
 mod service;
 mod session_records;
 mod sessions;
+mod site_emergency;
 pub(crate) mod subject_access;
 mod supervision;
 mod tasks;
@@ -271,7 +276,13 @@ pub fn router() -> OpenApiRouter<AppState> {
     let router = break_glass::register(router);
     let router = audit::register(router);
     let router = retention::register(router);
-    subject_access::register(router)
+    let router = subject_access::register(router);
+    let router = room_care::register(router);
+    let router = disruptions::register(router);
+    let router = incidents::register(router);
+    let router = site_emergency::register(router);
+    let router = emergency::register(router);
+    router
 }
 
 /// The OpenAPI document, built once from the routes (a cache: safe to lose).

@@ -10,16 +10,22 @@ mod children;
 mod chronology;
 mod consent;
 mod contacts;
+mod disruptions;
+mod emergency;
 pub(crate) mod feeds;
 pub(crate) mod handouts;
+mod incidents;
 mod letters;
 mod library;
 mod process_notes;
 mod retention;
+mod room_care;
 mod safeguarding;
 mod session_records;
+mod session_view;
 mod sessions;
 mod sign_in;
+mod site_emergency;
 mod sites;
 mod subject_access;
 mod supervision;
@@ -67,6 +73,12 @@ pub fn router() -> Router<AppState> {
         .merge(audit::router())
         .merge(retention::router())
         .merge(subject_access::router())
+        .merge(room_care::router())
+        .merge(session_view::router())
+        .merge(disruptions::router())
+        .merge(incidents::router())
+        .merge(site_emergency::router())
+        .merge(emergency::router())
 }
 
 /// The signed-in person, as the layout shows them.

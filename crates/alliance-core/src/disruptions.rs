@@ -1,0 +1,1 @@
+//! Disruptions to sessions (issue 16): the kinds, minutes lost, and the report per room and site over a period. No IO.

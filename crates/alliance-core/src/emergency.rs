@@ -1,0 +1,1 @@
+//! A child's emergency details and the emergency panel (issue 16, policy section 1): who may and may not collect (built on the child's carers), medical needs and allergies, and what each reader of the panel may see. No IO.

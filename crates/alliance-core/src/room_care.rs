@@ -1,0 +1,1 @@
+//! Rooms described for the work (issue 16): a room's arrangement and simple labelled layout, what else uses it and when, material categories (service data), materials and their condition, play kits that travel with a peripatetic therapist, the pre-session checklist and its checks. No IO.

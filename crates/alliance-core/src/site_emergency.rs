@@ -1,0 +1,1 @@
+//! A site's emergency procedures (issue 16): fire, medical emergency, a child leaving the room or site, aggression, a disclosure of immediate danger; the site's DSL and first aider for each day; the printable sheet (no clinical content). No IO.

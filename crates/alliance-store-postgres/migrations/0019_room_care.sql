@@ -1,0 +1,2 @@
+-- Rooms described, materials, play kits, pre-session checklists and checks (issue 16). Kept in step with
+-- alliance-store-sqlite/migrations/0019_room_care.sql.

@@ -1,0 +1,2 @@
+-- Children's emergency details and safety plans (issue 16). Kept in step with
+-- alliance-store-sqlite/migrations/0021_emergency.sql.

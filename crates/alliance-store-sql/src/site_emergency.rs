@@ -1,0 +1,5 @@
+//! Storage of SiteEmergencyStore (issue 16).
+
+use alliance_service::store::SiteEmergencyStore;
+
+impl_for_both_engines!(SiteEmergencyStore {});

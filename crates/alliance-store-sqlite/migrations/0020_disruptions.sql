@@ -1,0 +1,2 @@
+-- Disruptions, incidents, and sites' emergency procedures and daily cover (issue 16). Kept in step with
+-- alliance-store-postgres/migrations/0020_disruptions.sql.

@@ -1,0 +1,1 @@
+//! Issue 16: disruptions.
