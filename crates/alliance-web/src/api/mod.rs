@@ -281,8 +281,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     let router = disruptions::register(router);
     let router = incidents::register(router);
     let router = site_emergency::register(router);
-    let router = emergency::register(router);
-    router
+    emergency::register(router)
 }
 
 /// The OpenAPI document, built once from the routes (a cache: safe to lose).
