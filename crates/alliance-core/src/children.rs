@@ -816,6 +816,11 @@ pub struct CarerDetails {
     /// Whether the service may contact this person at all.
     pub may_contact: bool,
     pub restrictions: Vec<Restriction>,
+    /// Whether they may collect the child (issue 16). Defaulted, so carers stored before it
+    /// existed decode as "not decided". See `crate::emergency::collects` for what the panel
+    /// shows (a carer with no contact at all never collects).
+    #[serde(default)]
+    pub may_collect: crate::emergency::Collect,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -829,6 +834,9 @@ pub struct CarerInput {
     pub address: String,
     pub may_contact: bool,
     pub restrictions: Vec<RestrictionInput>,
+    /// `may-collect`, `may-not-collect` or `not-decided` (empty: not decided).
+    #[serde(default)]
+    pub may_collect: String,
 }
 
 /// An email address, checked for shape only (the only real check is a message arriving).
@@ -904,6 +912,21 @@ impl CarerDetails {
                 });
             }
         }
+        let may_collect = v.check(
+            "may_collect",
+            crate::emergency::Collect::parse(&input.may_collect),
+        );
+        // A carer with no contact at all may never be named as one who may collect.
+        if may_collect == Some(crate::emergency::Collect::MayCollect)
+            && restrictions
+                .iter()
+                .any(|r| r.kind == RestrictionKind::NoContact)
+        {
+            v.check::<()>(
+                "may_collect",
+                Err("A carer with no contact at all may not collect the child".to_owned()),
+            );
+        }
         v.finish()?;
         match (name, relationship, pr, phone, email, address) {
             (
@@ -923,6 +946,7 @@ impl CarerDetails {
                 address,
                 may_contact: input.may_contact,
                 restrictions,
+                may_collect: may_collect.unwrap_or_default(),
             }),
             _ => Err(Invalid::field("name", "Enter the carer's details")),
         }

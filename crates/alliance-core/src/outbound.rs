@@ -323,6 +323,7 @@ mod tests {
             address: None,
             may_contact: true,
             restrictions: vec![],
+            may_collect: Default::default(),
         }
     }
 

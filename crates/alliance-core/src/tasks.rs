@@ -170,7 +170,8 @@ pub enum Rule {
     MaterialNeedsAttention,
     /// A pre-session room check found a problem: the administrators put it right.
     RoomCheckProblem,
-    /// An incident was recorded in a session: the service lead is told.
+    /// An incident was recorded by someone other than the child's lead therapist: the lead is
+    /// told (never the service lead, who may not read the clinical record).
     IncidentRecorded,
     /// A self-harm or suicide concern was raised about a child: the lead therapist writes a safety plan with the young person.
     WriteSafetyPlan,

@@ -2185,6 +2185,8 @@ fn carer(
         address: String::new(),
         may_contact: true,
         restrictions: Vec::new(),
+        // Who may collect is filled in by `emergency::demo_fill`.
+        may_collect: String::new(),
     }
 }
 

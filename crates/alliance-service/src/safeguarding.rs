@@ -1287,6 +1287,22 @@ impl Alliance {
             if !told_therapists.contains(&lead.user_id) {
                 told_therapists.push(lead.user_id);
             }
+            // Issue 16: with no safety plan yet, the lead writes one with the young person.
+            if !self.has_safety_plan(child).await? {
+                out.push(NewFiring {
+                    id: FiringId(self.new_id()),
+                    rule: Rule::WriteSafetyPlan,
+                    fire_at: self.clock.now(),
+                    recipient: Recipient::User(lead.user_id),
+                    subject: Some(Subject {
+                        child: Some(child),
+                        record_type: crate::safety_plans::RECORD_TYPE.to_owned(),
+                        record_id: child.to_string(),
+                    }),
+                    reference: number.clone(),
+                    dedupe_key: format!("safety-plan:{child}:concern:{}:write", concern.id),
+                });
+            }
         }
         for user in told_therapists {
             out.push(NewFiring {

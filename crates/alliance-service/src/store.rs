@@ -2384,23 +2384,241 @@ pub trait SubjectAccessStore: Send + Sync + 'static {
 
 // ---- RoomCareStore (issue 16, helper A): keep this area's types and methods inside this section ----
 
+/// A room's description and its own checklist as stored (none stored: an empty description
+/// and the service's checklist).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRoomCare {
+    pub room: alliance_core::directory::RoomId,
+    pub description: alliance_core::room_care::RoomDescription,
+    /// The room's own checklist; `None`: the service's.
+    pub checklist: Option<Vec<String>>,
+    pub version: Version,
+    pub updated_by: UserId,
+    pub updated_at: Timestamp,
+}
+
 /// Rooms described, materials and their condition, play kits, pre-session checklists and checks (issue 16).
+/// Nothing here holds anything about a child. Every write is audited in its own transaction.
 #[async_trait]
-pub trait RoomCareStore: Send + Sync + 'static {}
+pub trait RoomCareStore: Send + Sync + 'static {
+    async fn room_care(
+        &self,
+        room: alliance_core::directory::RoomId,
+    ) -> Result<Option<StoredRoomCare>, StoreError>;
+
+    /// Writes a room's description and its own checklist at `expected` (`None`: nothing is
+    /// stored for the room yet; a row there already answers `Stale`).
+    async fn put_room_care(
+        &self,
+        care: &StoredRoomCare,
+        expected: Option<Version>,
+        audit: &AuditBatch<'_>,
+    ) -> Result<StoredRoomCare, StoreError>;
+
+    /// Materials, by name: every one, or those in one room, or in one kit.
+    async fn materials(
+        &self,
+        place: Option<alliance_core::room_care::Place>,
+    ) -> Result<Vec<alliance_core::room_care::Material>, StoreError>;
+
+    async fn material(
+        &self,
+        id: alliance_core::room_care::MaterialId,
+    ) -> Result<Option<alliance_core::room_care::Material>, StoreError>;
+
+    async fn create_material(
+        &self,
+        material: &alliance_core::room_care::Material,
+        audit: &AuditBatch<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// Changes a material at `expected`. With `settle`, the open tasks about it (and any
+    /// firing not yet raised) are settled in the same transaction.
+    async fn update_material(
+        &self,
+        material: &alliance_core::room_care::Material,
+        expected: Version,
+        settle: bool,
+        audit: &AuditBatch<'_>,
+    ) -> Result<alliance_core::room_care::Material, StoreError>;
+
+    /// Every kit, by name.
+    async fn kits(&self) -> Result<Vec<alliance_core::room_care::Kit>, StoreError>;
+
+    async fn kit(
+        &self,
+        id: alliance_core::room_care::KitId,
+    ) -> Result<Option<alliance_core::room_care::Kit>, StoreError>;
+
+    async fn create_kit(
+        &self,
+        kit: &alliance_core::room_care::Kit,
+        audit: &AuditBatch<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// Renames a kit or gives it to another holder at `expected`.
+    async fn update_kit(
+        &self,
+        kit: &alliance_core::room_care::Kit,
+        expected: Version,
+        audit: &AuditBatch<'_>,
+    ) -> Result<alliance_core::room_care::Kit, StoreError>;
+
+    /// Moves a kit at `expected`: its site changes and the move is appended to its history.
+    async fn move_kit(
+        &self,
+        kit_move: &alliance_core::room_care::KitMove,
+        expected: Version,
+        audit: &AuditBatch<'_>,
+    ) -> Result<alliance_core::room_care::Kit, StoreError>;
+
+    /// A kit's moves, newest first.
+    async fn kit_moves(
+        &self,
+        kit: alliance_core::room_care::KitId,
+    ) -> Result<Vec<alliance_core::room_care::KitMove>, StoreError>;
+
+    async fn room_check(
+        &self,
+        session: alliance_core::schedule::BookingId,
+    ) -> Result<Option<alliance_core::room_care::RoomCheck>, StoreError>;
+
+    /// Records a session's check (once: a second answers `Conflict`).
+    async fn record_room_check(
+        &self,
+        check: &alliance_core::room_care::RoomCheck,
+        audit: &AuditBatch<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// For these sessions, in one query: whether each checked one found a problem.
+    async fn room_check_states(
+        &self,
+        sessions: &[alliance_core::schedule::BookingId],
+    ) -> Result<std::collections::HashMap<alliance_core::schedule::BookingId, bool>, StoreError>;
+}
 
 // ---- end of RoomCareStore ----
 
 // ---- DisruptionStore (issue 16, helper B): keep this area's types and methods inside this section ----
 
-/// Disruptions to sessions and incidents in them (issue 16).
+/// A disruption as stored: about a room and a session, never the child.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredDisruption {
+    pub id: alliance_core::disruptions::DisruptionId,
+    pub session: BookingId,
+    pub room: RoomId,
+    pub site: SiteId,
+    /// The session's date.
+    pub date: Date,
+    pub kind: alliance_core::disruptions::Kind,
+    pub minutes: u16,
+    pub note: Option<String>,
+    pub logged_by: UserId,
+    pub logged_at: Timestamp,
+    pub withdrawn_by: Option<UserId>,
+    pub withdrawn_at: Option<Timestamp>,
+}
+
+/// An incident as stored: its content sealed under the child's clinical key (`incidents.
+/// content`, bound to the incident's id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredIncident {
+    pub id: alliance_core::incidents::IncidentId,
+    pub child: ChildId,
+    pub case: CaseId,
+    pub session: Option<BookingId>,
+    pub concern: Option<alliance_core::safeguarding::ConcernId>,
+    pub content: Sealed,
+    pub recorded_by: UserId,
+    pub recorded_at: Timestamp,
+}
+
+/// A correction to an incident, sealed with its reason (`incident_addenda.content`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredIncidentAddendum {
+    pub id: alliance_core::incidents::AddendumId,
+    pub incident: alliance_core::incidents::IncidentId,
+    pub content: Sealed,
+    pub written_by: UserId,
+    pub written_at: Timestamp,
+}
+
+/// Disruptions to sessions and incidents in them (issue 16). Nothing here is ever deleted or
+/// rewritten: a disruption is withdrawn (once, by its author), an incident corrected by
+/// addenda.
 #[async_trait]
-pub trait DisruptionStore: Send + Sync + 'static {}
+pub trait DisruptionStore: Send + Sync + 'static {
+    async fn log_disruption(
+        &self,
+        disruption: &StoredDisruption,
+        audit: &AuditBatch<'_>,
+    ) -> Result<(), StoreError>;
+
+    async fn disruption(
+        &self,
+        id: alliance_core::disruptions::DisruptionId,
+    ) -> Result<Option<StoredDisruption>, StoreError>;
+
+    /// A session's disruptions, withdrawn ones too, oldest first.
+    async fn disruptions_of_session(
+        &self,
+        session: BookingId,
+    ) -> Result<Vec<StoredDisruption>, StoreError>;
+
+    /// Marks a disruption withdrawn by `by` (its author, not yet withdrawn): `NotFound` when
+    /// there is none, `Conflict("disruption_not_withdrawable")` otherwise (nothing written).
+    async fn withdraw_disruption(
+        &self,
+        id: alliance_core::disruptions::DisruptionId,
+        by: UserId,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<StoredDisruption, StoreError>;
+
+    /// Disruptions not withdrawn on sessions dated `from` to `until` inclusive, at one site
+    /// or all.
+    async fn disruptions_between(
+        &self,
+        from: Date,
+        until: Date,
+        site: Option<SiteId>,
+    ) -> Result<Vec<StoredDisruption>, StoreError>;
+
+    /// Writes an incident with its audit entries and any notices (the batch's follow-ups).
+    async fn create_incident(
+        &self,
+        incident: &StoredIncident,
+        audit: &AuditBatch<'_>,
+    ) -> Result<(), StoreError>;
+
+    async fn incident(
+        &self,
+        id: alliance_core::incidents::IncidentId,
+    ) -> Result<Option<StoredIncident>, StoreError>;
+
+    /// A child's incidents, newest first.
+    async fn incidents_of_child(&self, child: ChildId) -> Result<Vec<StoredIncident>, StoreError>;
+
+    async fn add_incident_addendum(
+        &self,
+        addendum: &StoredIncidentAddendum,
+        audit: &AuditBatch<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// An incident's addenda, oldest first.
+    async fn incident_addenda(
+        &self,
+        incident: alliance_core::incidents::IncidentId,
+    ) -> Result<Vec<StoredIncidentAddendum>, StoreError>;
+}
 
 // ---- end of DisruptionStore ----
 
 // ---- SiteEmergencyStore (issue 16, helper B): keep this area's types and methods inside this section ----
 
 /// A site's emergency procedures and who is its DSL and first aider on each day (issue 16).
+/// Nothing of its own yet: each site's plan is a settings document (`site-emergency:{site}`,
+/// through [`SettingsStore`]), written in its own transaction with its audit entry.
 #[async_trait]
 pub trait SiteEmergencyStore: Send + Sync + 'static {}
 
@@ -2408,8 +2626,60 @@ pub trait SiteEmergencyStore: Send + Sync + 'static {}
 
 // ---- EmergencyStore (issue 16, helper C): keep this area's types and methods inside this section ----
 
+/// A child's emergency details as stored: sealed under the child's identity key.
+#[derive(Debug, Clone)]
+pub struct StoredEmergencyDetails {
+    pub child: ChildId,
+    /// `alliance_core::emergency::EmergencyDetails` as JSON, sealed.
+    pub sealed: Sealed,
+    pub version: Version,
+    pub updated_by: UserId,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// One version of a young person's safety plan as stored: sealed under the child's clinical
+/// key.
+#[derive(Debug, Clone)]
+pub struct StoredSafetyPlan {
+    pub id: alliance_core::safety_plans::SafetyPlanId,
+    pub child: ChildId,
+    /// 1 for the first plan, then one more for each new version.
+    pub number: i64,
+    /// `alliance_core::safety_plans::SafetyPlan` as JSON, sealed.
+    pub sealed: Sealed,
+    pub written_by: UserId,
+    pub created_at: Timestamp,
+}
+
 /// A child's emergency details (who may collect, medical needs, allergies) and safety plans (issue 16).
 #[async_trait]
-pub trait EmergencyStore: Send + Sync + 'static {}
+pub trait EmergencyStore: Send + Sync + 'static {
+    async fn emergency_details(
+        &self,
+        child: ChildId,
+    ) -> Result<Option<StoredEmergencyDetails>, StoreError>;
+
+    /// Writes a child's emergency details: the first time with `expected` none, then at the
+    /// version read. A stale or lost race writes nothing (`StoreError::Stale`).
+    async fn put_emergency_details(
+        &self,
+        details: &StoredEmergencyDetails,
+        expected: Option<Version>,
+        audit: &AuditBatch<'_>,
+    ) -> Result<StoredEmergencyDetails, StoreError>;
+
+    /// A child's safety plans, newest version first.
+    async fn safety_plans(&self, child: ChildId) -> Result<Vec<StoredSafetyPlan>, StoreError>;
+
+    /// Adds a version of a child's plan, numbered one more than the newest, which must be
+    /// `plan.number - 1` (none for the first); otherwise nothing is written
+    /// (`StoreError::Stale` with the newest number).
+    async fn add_safety_plan(
+        &self,
+        plan: &StoredSafetyPlan,
+        audit: &AuditBatch<'_>,
+    ) -> Result<(), StoreError>;
+}
 
 // ---- end of EmergencyStore ----

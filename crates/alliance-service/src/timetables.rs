@@ -112,6 +112,11 @@ pub struct TimetableEntry {
     pub state: SessionState,
     /// Only for a reader who may know the child; `None` shows as "Booked".
     pub child: Option<ChildShown>,
+    /// The session (its booking id), only where the child is shown: it leads to the session
+    /// view (`/sessions/{id}`). A "Booked" entry never carries it.
+    pub session: Option<alliance_core::schedule::BookingId>,
+    /// Whether the session's room check is done, only where the child is shown.
+    pub room_check: Option<alliance_core::room_care::CheckState>,
 }
 
 /// A day of a week, with its bookings in time order.
@@ -184,11 +189,11 @@ pub fn days_on(date: Date, days: i64) -> Date {
 
 /// What one reader may see of one child, decided once for every booking of theirs.
 #[derive(Debug, Clone)]
-struct Shown {
-    name: Option<String>,
-    initials: String,
+pub(crate) struct Shown {
+    pub(crate) name: Option<String>,
+    pub(crate) initials: String,
     /// Every case of the child by id, with its number.
-    cases: HashMap<CaseId, String>,
+    pub(crate) cases: HashMap<CaseId, String>,
 }
 
 impl Alliance {
@@ -213,7 +218,7 @@ impl Alliance {
     /// case and the reader's supervision links, exactly as for the list of children; a child
     /// is shown only where `may_know_child` holds and the schedule is the reader's to read,
     /// by name only where `sees_names` holds. A child whose identity key is gone is not shown.
-    async fn children_shown(
+    pub(crate) async fn children_shown(
         &self,
         actor: &Actor,
         sessions: &[StoredSession],
@@ -299,6 +304,17 @@ impl Alliance {
             .into_iter()
             .collect();
         let names = self.staff_names(&therapists).await?;
+        // The room checks of the sessions shown, in one query (issue 16).
+        let shown_sessions: Vec<alliance_core::schedule::BookingId> = sessions
+            .iter()
+            .filter(|s| shown.contains_key(&s.child_id))
+            .map(|s| s.booking.id)
+            .collect();
+        let checks = if shown_sessions.is_empty() {
+            HashMap::new()
+        } else {
+            self.store.room_check_states(&shown_sessions).await?
+        };
         let mut named_children: BTreeSet<ChildId> = BTreeSet::new();
         let entries: Vec<TimetableEntry> = sessions
             .into_iter()
@@ -335,6 +351,10 @@ impl Alliance {
                     } else {
                         SessionState::of_room(s.attendance.as_ref())
                     },
+                    session: child.as_ref().map(|_| b.id),
+                    room_check: child.as_ref().map(|_| {
+                        alliance_core::room_care::CheckState::of(checks.get(&b.id).copied())
+                    }),
                     child,
                 })
             })

@@ -124,9 +124,9 @@ impl PostgresStore {
             statements.push(format!(
                 "REVOKE DELETE, TRUNCATE ON safeguarding_transfers FROM {role}"
             ));
-            // Break-glass grants, retention decisions and subject access requests move on
-            // (ended, reviewed, lifted, approved, decided, released) but are never removed:
-            // they are what a service answers for.
+            // Break-glass grants, retention decisions, subject access requests and the
+            // practical record (below) move on (ended, reviewed, lifted, approved, decided,
+            // released, withdrawn) but are never removed: they are what a service answers for.
             for table in [
                 "break_glass_grants",
                 "legal_holds",
@@ -135,6 +135,14 @@ impl PostgresStore {
                 "subject_access_requests",
                 "subject_access_pauses",
                 "subject_access_items",
+                // Issue 16: incidents and their corrections, safety plans' versions, room
+                // checks, disruptions (withdrawn, never removed) and a kit's moves.
+                "incidents",
+                "incident_addenda",
+                "safety_plans",
+                "room_checks",
+                "session_disruptions",
+                "play_kit_moves",
             ] {
                 statements.push(format!("REVOKE DELETE, TRUNCATE ON {table} FROM {role}"));
             }

@@ -94,9 +94,21 @@ macro_rules! impl_for_both_engines {
             for<'r> $crate::subject_access::SarItemRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
             for<'r> $crate::subject_access::SarStateRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
             // room_care rows (helper A)
+            for<'r> $crate::room_care::RoomCareRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::room_care::MaterialRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::room_care::KitRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::room_care::KitMoveRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::room_care::RoomCheckRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::room_care::CheckStateRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
             // disruptions rows (helper B)
+            for<'r> $crate::disruptions::DisruptionRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::disruptions::IncidentRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::disruptions::IncidentAddendumRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
             // site_emergency rows (helper B)
             // emergency rows (helper C)
+            for<'r> $crate::emergency::EmergencyDetailsRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::emergency::SafetyPlanRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::emergency::NumberRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
         {
             $($body)*
         }

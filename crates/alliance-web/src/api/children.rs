@@ -201,6 +201,9 @@ pub struct CarerDetailsView {
     /// Whether the service may contact this person at all.
     pub may_contact: bool,
     pub restrictions: Vec<RestrictionView>,
+    /// Whether they may collect the child, as stored: `may-collect`, `may-not-collect` or
+    /// `not-decided` (the emergency panel shows a carer with no contact at all as may not).
+    pub may_collect: String,
 }
 
 /// A person who cares for a child.
@@ -234,6 +237,7 @@ impl From<Carer> for CarerView {
                 email: d.email,
                 address: d.address,
                 may_contact: d.may_contact,
+                may_collect: d.may_collect.code().to_owned(),
                 restrictions: d
                     .restrictions
                     .into_iter()
@@ -628,6 +632,11 @@ macro_rules! carer_body {
             pub may_contact: bool,
             #[serde(default)]
             pub restrictions: Vec<RestrictionBody>,
+            /// Whether they may collect the child: `may-collect`, `may-not-collect` or
+            /// `not-decided` (absent: not decided). Never `may-collect` with a `no-contact`
+            /// restriction.
+            #[serde(default)]
+            pub may_collect: Option<String>,
         }
 
         impl $name {
@@ -643,6 +652,7 @@ macro_rules! carer_body {
                     address: text(&self.address),
                     may_contact: self.may_contact,
                     restrictions: self.restrictions.iter().map(RestrictionBody::input).collect(),
+                    may_collect: text(&self.may_collect),
                 }
             }
         }

@@ -242,6 +242,11 @@ struct ChildPage {
     break_glass_until: Option<String>,
     /// The service lead and the DSL read the child's audit trail.
     may_read_audit: bool,
+    /// Issue 16: (may open the emergency panel, may read the safety plan).
+    emergency_links: (bool, bool),
+    /// Readers of the clinical record, and the DSL (who reads the incidents linked to a
+    /// concern), reach the child's incidents.
+    may_read_incidents: bool,
 }
 
 const ITEM_LABELS: [(ItemKind, &str); 7] = [
@@ -577,6 +582,14 @@ async fn child_view(
             alliance_core::audit::Trail::Child,
         )
         .is_empty(),
+        may_read_incidents: record.access.clinical.may_read()
+            || record.access.clinical
+                == Access::Limited(alliance_core::access::Limit::LinkedToConcern),
+        emergency_links: state
+            .alliance
+            .emergency_links(actor, record.id)
+            .await
+            .map_err(page_error)?,
     })
 }
 
@@ -915,6 +928,8 @@ struct CarerFormPage {
     restrictions: Vec<RestrictionRow>,
     kinds: Vec<(&'static str, &'static str)>,
     sources: Vec<(&'static str, &'static str)>,
+    /// Whether they may collect the child (issue 16): (code, label).
+    collect_choices: Vec<(&'static str, &'static str)>,
     errors: FieldErrors,
 }
 
@@ -949,6 +964,7 @@ fn carer_input(form: &FormData) -> CarerInput {
         address: form.get("address").to_owned(),
         may_contact: checked(form, "may_contact"),
         restrictions,
+        may_collect: form.get("may_collect").to_owned(),
     }
 }
 
@@ -1002,6 +1018,10 @@ fn carer_form_page(
         sources: RestrictionSource::ALL
             .into_iter()
             .map(|k| (k.code(), k.label()))
+            .collect(),
+        collect_choices: alliance_core::emergency::Collect::ALL
+            .into_iter()
+            .map(|c| (c.code(), c.label()))
             .collect(),
         errors,
     }
@@ -1100,6 +1120,7 @@ async fn carer_page(
             "may_contact".to_owned(),
             if d.may_contact { "yes" } else { "" }.to_owned(),
         ),
+        ("may_collect".to_owned(), d.may_collect.code().to_owned()),
         (
             "active".to_owned(),
             if carer.active { "yes" } else { "" }.to_owned(),

@@ -212,6 +212,8 @@ struct RecordPage {
     form: FormData,
     errors: FieldErrors,
     share_errors: FieldErrors,
+    /// "Room check done" / "Room check to do" (issue 16); filled in by `load_page`.
+    room_check: &'static str,
 }
 
 fn record_view(layout: Layout, page: SessionRecordPage) -> RecordPage {
@@ -230,6 +232,7 @@ fn record_view(layout: Layout, page: SessionRecordPage) -> RecordPage {
         (None, None) => FormData::default(),
     };
     RecordPage {
+        room_check: "",
         layout,
         session_id: booking.id.to_string(),
         case_id: page.session.case_id.to_string(),
@@ -299,7 +302,14 @@ async fn load_page(
         .filter(|r| r.stored.status == RecordStatus::Draft)
         .map(|r| clock_of(uk::date_time(r.stored.updated_at)));
     let layout = Layout::load(state, "children", auth).await?;
-    Ok((record_view(layout, page), saved_at))
+    let checks = state
+        .alliance
+        .room_check_states(&[session])
+        .await
+        .map_err(page_error)?;
+    let mut view = record_view(layout, page);
+    view.room_check = checks.get(&session).map_or("", |c| c.label());
+    Ok((view, saved_at))
 }
 
 #[derive(Debug, Default, Deserialize)]

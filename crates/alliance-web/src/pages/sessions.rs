@@ -45,6 +45,8 @@ struct SessionLine {
     reason: String,
     version: i64,
     open: bool,
+    /// "Room check done" / "Room check to do" (issue 16); empty for a cancelled session.
+    room_check: &'static str,
 }
 
 /// A line of the case's session records.
@@ -238,6 +240,17 @@ async fn sessions_view(
             ("from".to_owned(), uk::date(state.alliance.today())),
         ]),
     };
+    // The room checks of the case's sessions, in one query (issue 16).
+    let ids: Vec<alliance_core::schedule::BookingId> = schedule
+        .sessions
+        .iter()
+        .map(|s| s.session.booking.id)
+        .collect();
+    let checks = state
+        .alliance
+        .room_check_states(&ids)
+        .await
+        .map_err(page_error)?;
     Ok(SessionsPage {
         layout: Layout::load(state, "children", auth).await?,
         case_id: id.to_string(),
@@ -285,6 +298,14 @@ async fn sessions_view(
                     reason: s.reason.clone().unwrap_or_default(),
                     version: s.session.version.get(),
                     open: s.session.attendance.is_none(),
+                    room_check: match s.session.attendance.as_ref().map(|a| a.kind()) {
+                        Some(
+                            alliance_core::schedule::AttendanceKind::CancelledByChildOrFamily
+                            | alliance_core::schedule::AttendanceKind::CancelledBySchool
+                            | alliance_core::schedule::AttendanceKind::CancelledByTherapist,
+                        ) => "",
+                        _ => checks.get(&b.id).map_or("", |c| c.label()),
+                    },
                 }
             })
             .collect(),

@@ -341,6 +341,8 @@ struct RoomPage {
     may_edit: bool,
     errors: FieldErrors,
     notice: Option<String>,
+    /// The room described, its materials and checklist (issue 16, `room_care.rs`).
+    care: super::room_care::RoomCareSummary,
 }
 
 async fn room_view(
@@ -383,6 +385,7 @@ async fn room_view(
         may_edit: is_admin(actor),
         errors: FieldErrors::default(),
         notice: None,
+        care: super::room_care::summary(&state.alliance, actor, id).await?,
     })
 }
 

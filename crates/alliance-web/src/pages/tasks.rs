@@ -157,6 +157,13 @@ async fn task_view(
             ("subject-access", _) => Some(format!("/subject-access/{}", s.record_id)),
             // The request's page (the task passes the request's own check).
             ("destruction", _) => Some(format!("/retention/destructions/{}", s.record_id)),
+            // Issue 16: an incident (the notice passes the incident's own check), a material or
+            // a room needing attention (the directory: everyone who works here reads it), and
+            // a child's safety plan.
+            ("incident", _) => Some(format!("/incidents/{}", s.record_id)),
+            ("material", None) => Some(format!("/materials/{}", s.record_id)),
+            ("room", None) => Some(format!("/rooms/{}", s.record_id)),
+            ("safety-plan", Some(child)) => Some(format!("/children/{child}/safety-plan")),
             ("transfer", Some(child)) => {
                 Some(format!("/children/{child}/transfers/{}", s.record_id))
             }

@@ -64,6 +64,10 @@ struct EntryLine {
     state: &'static str,
     cancelled: bool,
     child: Option<ChildLine>,
+    /// `/sessions/{id}`, only where the child is shown (never for a "Booked" row).
+    session_href: Option<String>,
+    /// "Room check done" / "Room check to do", only where the child is shown.
+    room_check: Option<&'static str>,
 }
 
 fn entry_line(e: &TimetableEntry) -> EntryLine {
@@ -78,6 +82,17 @@ fn entry_line(e: &TimetableEntry) -> EntryLine {
         state: e.state.label(),
         cancelled: e.state == SessionState::Cancelled,
         child: e.child.as_ref().map(child_line),
+        session_href: e
+            .child
+            .as_ref()
+            .and(e.session)
+            .map(|id| format!("/sessions/{id}")),
+        room_check: e
+            .child
+            .as_ref()
+            .and(e.room_check)
+            .filter(|_| e.state != SessionState::Cancelled)
+            .map(|c| c.label()),
     }
 }
 
