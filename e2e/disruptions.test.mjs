@@ -67,6 +67,14 @@ journey('a therapist logs a disruption in two taps', { timeout: 180_000 }, async
   await row.getByRole('cell', { name: '5', exact: true }).waitFor();
   await check(page, 'disruption-logged');
   known.roomHref = await page.getByRole('link', { name: /Session in progress/ }).getAttribute('href');
+  // From the session view, an incident's form starts at the session's date and time (for
+  // the case team, who alone are offered it).
+  await page.goto(`${base}${session}`);
+  const record = page.getByRole('link', { name: 'Record an incident' });
+  if (await record.count()) {
+    await record.click();
+    assert.match(await page.getByLabel('When it happened').inputValue(), /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/);
+  }
   await context.close();
 });
 

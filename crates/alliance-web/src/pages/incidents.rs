@@ -154,6 +154,17 @@ impl NewPage {
 }
 
 fn new_page_of(layout: Layout, f: IncidentForm) -> NewPage {
+    // Opened from a session: it most likely happened then, so the time starts there.
+    let form = FormData(
+        f.session
+            .map(|(_, date, start)| {
+                vec![(
+                    "occurred".to_owned(),
+                    format!("{date}T{}", start.strftime("%H:%M")),
+                )]
+            })
+            .unwrap_or_default(),
+    );
     NewPage {
         layout,
         child_id: f.child.to_string(),
@@ -175,7 +186,7 @@ fn new_page_of(layout: Layout, f: IncidentForm) -> NewPage {
             .into_iter()
             .map(|c| (c.id.to_string(), c.label))
             .collect(),
-        form: FormData::default(),
+        form,
         errors: FieldErrors::default(),
     }
 }
