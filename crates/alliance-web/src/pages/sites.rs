@@ -58,6 +58,9 @@ struct SitesPage {
     layout: Layout,
     sites: Vec<SiteLine>,
     may_edit: bool,
+    /// Whether the disruptions report answers this reader (administrators and the service
+    /// lead: every session; a therapist: their own).
+    sees_disruptions: bool,
 }
 
 async fn sites_page(
@@ -83,6 +86,7 @@ async fn sites_page(
             })
             .collect(),
         may_edit: is_admin(&actor),
+        sees_disruptions: alliance_core::disruptions::report_scope(&actor.user).is_some(),
     })?
     .into_response())
 }
