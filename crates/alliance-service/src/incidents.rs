@@ -28,7 +28,6 @@ use alliance_core::access::{self, Access, ChildData, sees_names};
 use alliance_core::audit::{self, Event};
 use alliance_core::cases::{CaseId, TeamRole};
 use alliance_core::children::ChildId;
-use alliance_core::crypto::{KeyOwner, RecordClass, Sealed, SealedAt};
 use alliance_core::incidents::{
     AddendumContent, AddendumId, IncidentContent, IncidentId, IncidentInput, incident_access,
     parse_addendum, tell_lead,
@@ -37,7 +36,6 @@ use alliance_core::safeguarding::ConcernId;
 use alliance_core::schedule::BookingId;
 use alliance_core::tasks::{FiringId, Recipient, Rule, Subject};
 use jiff::Timestamp;
-use uuid::Uuid;
 
 /// The record type of an incident in the audit trail and in the notices about it.
 pub const RECORD_TYPE: &str = "incident";
@@ -45,19 +43,6 @@ pub const RECORD_TYPE: &str = "incident";
 /// How an incident is named in titles and notices: never a name.
 pub fn incident_reference(id: IncidentId) -> String {
     crate::safeguarding::short_reference("IN", id.0)
-}
-
-fn clinical_owner(child: ChildId) -> KeyOwner {
-    KeyOwner::Child {
-        child: child.to_string(),
-        class: RecordClass::Clinical,
-    }
-}
-
-fn decode_error(e: impl std::fmt::Display) -> AppError {
-    AppError::Store(StoreError::Other(format!(
-        "a sealed incident did not open: {e}"
-    )))
 }
 
 /// A concern the recorder may link, as the form offers it.
@@ -167,57 +152,9 @@ impl Alliance {
         })
     }
 
-    async fn seal_incident(
-        &self,
-        child: ChildId,
-        table: &str,
-        row: Uuid,
-        plain: &[u8],
-    ) -> AppResult<Sealed> {
-        let row = row.to_string();
-        Ok(self
-            .keys
-            .seal(
-                &clinical_owner(child),
-                plain,
-                SealedAt {
-                    table,
-                    column: "content",
-                    row: &row,
-                },
-                self.clock.now(),
-            )
-            .await?)
-    }
-
-    async fn open_incident<T: serde::de::DeserializeOwned>(
-        &self,
-        child: ChildId,
-        table: &str,
-        row: Uuid,
-        sealed: &Sealed,
-    ) -> AppResult<T> {
-        let row = row.to_string();
-        let plain = self
-            .keys
-            .open(
-                &clinical_owner(child),
-                sealed,
-                SealedAt {
-                    table,
-                    column: "content",
-                    row: &row,
-                },
-                self.clock.now(),
-            )
-            .await
-            .map_err(AppError::from)?;
-        serde_json::from_slice(&plain).map_err(decode_error)
-    }
-
     async fn summarise_incident(&self, stored: &StoredIncident) -> AppResult<IncidentSummary> {
         let content: IncidentContent = self
-            .open_incident(stored.child, "incidents", stored.id.0, &stored.content)
+            .open_record_part(stored.child, "incidents", stored.id.0, &stored.content)
             .await?;
         let names = self.staff_names(&[stored.recorded_by]).await?;
         let addenda = self.store.incident_addenda(stored.id).await?.len();
@@ -399,7 +336,9 @@ impl Alliance {
         let id = IncidentId(self.new_id());
         let plain = serde_json::to_vec(&content)
             .map_err(|e| AppError::Store(StoreError::Other(e.to_string())))?;
-        let sealed = self.seal_incident(child, "incidents", id.0, &plain).await?;
+        let sealed = self
+            .seal_record_part(child, "incidents", id.0, &plain)
+            .await?;
         let now = self.clock.now();
         let mut batch = self.audit_batch(
             &actor.origin,
@@ -485,7 +424,7 @@ impl Alliance {
             addenda.push(AddendumView {
                 id: a.id,
                 content: self
-                    .open_incident(stored.child, "incident_addenda", a.id.0, &a.content)
+                    .open_record_part(stored.child, "incident_addenda", a.id.0, &a.content)
                     .await?,
                 written_by: names.get(&a.written_by).cloned().unwrap_or_default(),
                 written_at: a.written_at,
@@ -541,7 +480,7 @@ impl Alliance {
         let plain = serde_json::to_vec(&content)
             .map_err(|e| AppError::Store(StoreError::Other(e.to_string())))?;
         let sealed = self
-            .seal_incident(stored.child, "incident_addenda", addendum.0, &plain)
+            .seal_record_part(stored.child, "incident_addenda", addendum.0, &plain)
             .await?;
         let audit = self.audit_batch(
             &actor.origin,

@@ -156,7 +156,9 @@ impl Alliance {
         Ok((child, reach, stored.case.number_label(), is_lead))
     }
 
-    async fn seal_record_part(
+    /// Seals a part of the child's clinical record (its `content` column) under the child's
+    /// clinical key: session records, their amendments, incidents and their addenda.
+    pub(crate) async fn seal_record_part(
         &self,
         child: ChildId,
         table: &str,
@@ -179,7 +181,8 @@ impl Alliance {
             .await?)
     }
 
-    async fn open_record_part<T: serde::de::DeserializeOwned>(
+    /// Opens what [`Self::seal_record_part`] sealed, as JSON.
+    pub(crate) async fn open_record_part<T: serde::de::DeserializeOwned>(
         &self,
         child: ChildId,
         table: &str,
