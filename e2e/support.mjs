@@ -333,7 +333,8 @@ async function walkFocus(page) {
 }
 
 // 1.4.10 at 320 CSS px, and 1.4.4 as 200% zoom of a 1280 by 720 window (640 by 360 CSS px);
-// each width photographed, then the original viewport restored.
+// a width is photographed only when it shows a problem (the evidence; photographing every
+// page at every width cost minutes of CI's budget), then the original viewport restored.
 async function checkReflow(page, stem) {
   const was = await page.evaluate(() => ({ width: innerWidth, height: innerHeight, x: scrollX, y: scrollY }));
   const original = page.viewportSize() ?? { width: was.width, height: was.height };
@@ -341,8 +342,9 @@ async function checkReflow(page, stem) {
   try {
     for (const [width, height] of [[320, 720], [640, 360]]) {
       await page.setViewportSize({ width, height });
-      problems.push(...await page.evaluate(audit, { phase: 'reflow', width }));
-      await page.screenshot({ path: `${stem}-${width}.png`, fullPage: true });
+      const found = await page.evaluate(audit, { phase: 'reflow', width });
+      if (found.length > 0) await page.screenshot({ path: `${stem}-${width}.png`, fullPage: true });
+      problems.push(...found);
     }
   } finally {
     await page.setViewportSize(original);
