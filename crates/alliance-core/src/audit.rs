@@ -221,6 +221,30 @@ pub enum Action {
     SafetyPlanWritten,
     /// A young person's safety plan was opened.
     SafetyPlanRead,
+    /// A service added a measure definition (a new id, or a new version of one).
+    MeasureDefinitionAdded,
+    /// A licensed service loaded a measure's wording from its own file.
+    MeasureWordingLoaded,
+    /// A single-use feedback link was made (the child's kiosk link or a carer's).
+    FeedbackLinkCreated,
+    /// A feedback link was withdrawn before use.
+    FeedbackLinkRevoked,
+    /// The therapist handed the tablet over: their session in that browser ended and the kiosk began.
+    KioskHandedOver,
+    /// A response came through a feedback link (the child or a carer).
+    FeedbackSubmitted,
+    /// The therapist rated a session.
+    FeedbackRated,
+    /// A child's feedback and ratings were opened.
+    FeedbackRead,
+    /// A goal in the child's words was set or reworded.
+    GoalSet,
+    /// A goal was rated 0-10.
+    GoalRated,
+    /// A goal was closed (reached or put aside).
+    GoalClosed,
+    /// A child's goals were opened.
+    GoalsRead,
     /// Something was asked for and refused.
     Denied,
     /// The chain was continued from a restored backup.
@@ -228,7 +252,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 121] = [
+    pub const ALL: [Action; 133] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignInThrottled,
@@ -348,6 +372,18 @@ impl Action {
         Action::EmergencyPanelRead,
         Action::SafetyPlanWritten,
         Action::SafetyPlanRead,
+        Action::MeasureDefinitionAdded,
+        Action::MeasureWordingLoaded,
+        Action::FeedbackLinkCreated,
+        Action::FeedbackLinkRevoked,
+        Action::KioskHandedOver,
+        Action::FeedbackSubmitted,
+        Action::FeedbackRated,
+        Action::FeedbackRead,
+        Action::GoalSet,
+        Action::GoalRated,
+        Action::GoalClosed,
+        Action::GoalsRead,
         Action::Denied,
         Action::RestoreCheckpoint,
     ];
@@ -473,6 +509,18 @@ impl Action {
             Action::EmergencyPanelRead => "emergency-panel.read",
             Action::SafetyPlanWritten => "safety-plan.written",
             Action::SafetyPlanRead => "safety-plan.read",
+            Action::MeasureDefinitionAdded => "measure.definition-added",
+            Action::MeasureWordingLoaded => "measure.wording-loaded",
+            Action::FeedbackLinkCreated => "feedback-link.created",
+            Action::FeedbackLinkRevoked => "feedback-link.revoked",
+            Action::KioskHandedOver => "kiosk.handed-over",
+            Action::FeedbackSubmitted => "feedback.submitted",
+            Action::FeedbackRated => "feedback.rated",
+            Action::FeedbackRead => "feedback.read",
+            Action::GoalSet => "goal.set",
+            Action::GoalRated => "goal.rated",
+            Action::GoalClosed => "goal.closed",
+            Action::GoalsRead => "goal.read",
             Action::Denied => "denied",
             Action::RestoreCheckpoint => "restore.checkpoint",
         }
@@ -600,6 +648,18 @@ impl Action {
             Action::EmergencyPanelRead => "Emergency panel read",
             Action::SafetyPlanWritten => "Safety plan written",
             Action::SafetyPlanRead => "Safety plan read",
+            Action::MeasureDefinitionAdded => "Measure definition added",
+            Action::MeasureWordingLoaded => "Licensed measure wording loaded",
+            Action::FeedbackLinkCreated => "Feedback link created",
+            Action::FeedbackLinkRevoked => "Feedback link withdrawn",
+            Action::KioskHandedOver => "Tablet handed to the child",
+            Action::FeedbackSubmitted => "Feedback given",
+            Action::FeedbackRated => "Therapist's rating recorded",
+            Action::FeedbackRead => "Feedback read",
+            Action::GoalSet => "Goal set",
+            Action::GoalRated => "Goal rated",
+            Action::GoalClosed => "Goal closed",
+            Action::GoalsRead => "Goals read",
             Action::Denied => "Refused",
             Action::RestoreCheckpoint => "Audit chain continued after a restore",
         }

@@ -29,6 +29,12 @@ pub enum Action {
     /// Change the safeguarding out-of-hours contacts and timing: administrators and the
     /// service lead.
     ManageSafeguardingSettings,
+    /// Read the measure library (definitions, scoring, cut-offs; loaded wording): clinicians,
+    /// the DSL, the service lead and administrators; not staff-only accounts (issue 17).
+    ReadMeasures,
+    /// Add a measure definition (a new version) or load a licensed measure's wording:
+    /// administrators and the service lead (issue 17).
+    ManageMeasures,
 }
 
 /// The decision, with the reason kept for the refusal message shown to staff.
@@ -97,6 +103,34 @@ pub fn decide(user: &User, action: Action) -> Decision {
             } else {
                 Decision::Deny(
                     "only an administrator or the service lead may change the contacts and timing",
+                )
+            }
+        }
+        Action::ReadMeasures => {
+            if [
+                Role::Therapist,
+                Role::Supervisor,
+                Role::Dsl,
+                Role::DeputyDsl,
+                Role::ServiceLead,
+                Role::Administrator,
+            ]
+            .into_iter()
+            .any(|r| user.has_role(r))
+            {
+                Decision::Allow
+            } else {
+                Decision::Deny(
+                    "only clinicians, the DSL, the service lead and administrators read the measure library",
+                )
+            }
+        }
+        Action::ManageMeasures => {
+            if user.has_role(Role::Administrator) || user.has_role(Role::ServiceLead) {
+                Decision::Allow
+            } else {
+                Decision::Deny(
+                    "only an administrator or the service lead may add measures or load their wording",
                 )
             }
         }

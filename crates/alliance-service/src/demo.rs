@@ -351,6 +351,10 @@ pub async fn generate(
     progress.advance(1);
     crate::emergency::demo_fill(alliance, &administrator, &team).await?;
     progress.advance(1);
+    // The alliance over time (issue 17): feedback from children, carers and therapists, and
+    // the children's own goals with their ratings.
+    crate::feedback::demo_fill(alliance, &administrator, &team).await?;
+    crate::goals::demo_fill(alliance, &administrator, &team).await?;
     if let Some((_, what)) = accounts.iter_mut().find(|(u, _)| u == "demo-therapist-1") {
         *what = format!(
             "therapist: lead on {} open cases, and covering one",

@@ -100,6 +100,9 @@ pub trait Store:
     + SiteEmergencyStore
     + DisruptionStore
     + RoomCareStore
+    + MeasureStore
+    + FeedbackStore
+    + GoalStore
 {
 }
 
@@ -132,6 +135,9 @@ impl<T> Store for T where
         + SiteEmergencyStore
         + DisruptionStore
         + RoomCareStore
+        + MeasureStore
+        + FeedbackStore
+        + GoalStore
 {
 }
 
@@ -2683,3 +2689,277 @@ pub trait EmergencyStore: Send + Sync + 'static {
 }
 
 // ---- end of EmergencyStore ----
+
+// ---- MeasureStore (issue 17, helper A): keep this area's types and methods inside this section ----
+
+/// The measure library: definitions a service added (each `id` and `version` once, for ever)
+/// and licensed wording loaded by the service (issue 17).
+#[async_trait]
+pub trait MeasureStore: Send + Sync + 'static {
+    /// Writes a service's definition, once: an `(id, version)` already stored is refused
+    /// (`StoreError::Conflict`) and nothing is written.
+    async fn add_measure_definition(
+        &self,
+        definition: &StoredMeasureDefinition,
+        audit: &AuditBatch<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// Every definition the service added, by id then version.
+    async fn measure_definitions(&self) -> Result<Vec<StoredMeasureDefinition>, StoreError>;
+
+    async fn measure_definition(
+        &self,
+        measure_id: &str,
+        version: u32,
+    ) -> Result<Option<StoredMeasureDefinition>, StoreError>;
+
+    /// Stores (or replaces) the service's wording for one definition version; a replacement
+    /// once a feedback link or response names that version writes nothing
+    /// (`StoreError::Conflict` naming `measure_wordings_in_use`).
+    async fn put_measure_wording(
+        &self,
+        wording: &StoredMeasureWording,
+        audit: &AuditBatch<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// Every wording the service loaded.
+    async fn measure_wordings(&self) -> Result<Vec<StoredMeasureWording>, StoreError>;
+
+    async fn measure_wording(
+        &self,
+        measure_id: &str,
+        version: u32,
+    ) -> Result<Option<StoredMeasureWording>, StoreError>;
+}
+
+/// A definition a service added: validated canonical JSON, and the text as it was pasted.
+#[derive(Debug, Clone)]
+pub struct StoredMeasureDefinition {
+    pub measure_id: String,
+    pub version: u32,
+    pub respondent: alliance_core::measures::Respondent,
+    /// The validated definition as JSON (`Definition::to_json`).
+    pub definition: String,
+    pub source_text: String,
+    pub added_by: UserId,
+    pub added_at: Timestamp,
+}
+
+/// A licensed measure's wording as the service loaded it (`Wording::to_json`).
+#[derive(Debug, Clone)]
+pub struct StoredMeasureWording {
+    pub measure_id: String,
+    pub version: u32,
+    pub wording: String,
+    pub loaded_by: UserId,
+    pub loaded_at: Timestamp,
+}
+
+// ---- end of MeasureStore ----
+
+// ---- FeedbackStore (issue 17, helper B; the link and response types are shared with helper C) ----
+
+/// A single-use feedback link as stored: the child's kiosk link for one session (no carer),
+/// or a carer's link (helper C). The token is kept only as its SHA-256.
+#[derive(Debug, Clone)]
+pub struct FeedbackLinkRecord {
+    pub id: Uuid,
+    pub token_hash: String,
+    pub case_id: CaseId,
+    pub child_id: ChildId,
+    pub session_id: Option<BookingId>,
+    /// The carer it was sent to; `None` for the child's kiosk link.
+    pub carer_id: Option<CarerId>,
+    pub respondent: alliance_core::measures::Respondent,
+    pub measure_id: String,
+    pub measure_version: u32,
+    pub created_by: UserId,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub spent_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl FeedbackLinkRecord {
+    pub fn is_usable(&self, now: Timestamp) -> bool {
+        self.spent_at.is_none() && self.revoked_at.is_none() && now < self.expires_at
+    }
+}
+
+/// One response to one version of a measure, as stored. The answers and their score (JSON)
+/// are sealed under the child's clinical key, bound to `measure_responses.answers` and the id.
+#[derive(Debug, Clone)]
+pub struct StoredResponse {
+    pub id: Uuid,
+    pub child_id: ChildId,
+    pub case_id: CaseId,
+    pub session_id: Option<BookingId>,
+    pub respondent: alliance_core::measures::Respondent,
+    pub carer_id: Option<CarerId>,
+    pub measure_id: String,
+    pub measure_version: u32,
+    /// The link it came through (child and carer responses).
+    pub link_id: Option<Uuid>,
+    /// The signed-in person who recorded it (the therapist's own rating); `None` through a link.
+    pub recorded_by: Option<UserId>,
+    pub given_at: Timestamp,
+    pub answers: Sealed,
+}
+
+/// Feedback links and measure responses (issue 17).
+#[async_trait]
+pub trait FeedbackStore: Send + Sync + 'static {
+    async fn create_feedback_link(
+        &self,
+        link: &FeedbackLinkRecord,
+        audit: &AuditBatch<'_>,
+    ) -> Result<(), StoreError>;
+
+    async fn feedback_link_by_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<FeedbackLinkRecord>, StoreError>;
+
+    async fn feedback_link(&self, id: Uuid) -> Result<Option<FeedbackLinkRecord>, StoreError>;
+
+    /// The case's links, newest first.
+    async fn feedback_links_of_case(
+        &self,
+        case: CaseId,
+    ) -> Result<Vec<FeedbackLinkRecord>, StoreError>;
+
+    /// Revokes link `id` if it is still unspent and unrevoked; false (nothing written) otherwise.
+    async fn revoke_feedback_link(
+        &self,
+        id: Uuid,
+        at: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<bool, StoreError>;
+
+    /// Spends link `id` and records `response`, in one transaction: only while the link is
+    /// unspent, unrevoked and unexpired at `now`; false (nothing written) otherwise.
+    async fn submit_through_link(
+        &self,
+        id: Uuid,
+        response: &StoredResponse,
+        now: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<bool, StoreError>;
+
+    /// Records a response that came through no link (the therapist's rating).
+    async fn record_response(
+        &self,
+        response: &StoredResponse,
+        audit: &AuditBatch<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// A child's responses, oldest first.
+    async fn responses_of_child(&self, child: ChildId) -> Result<Vec<StoredResponse>, StoreError>;
+}
+
+// ---- end of FeedbackStore ----
+
+// ---- GoalStore (issue 17, helper C): keep this area's types and methods inside this section ----
+
+/// A goal as stored: who set it and when, where it stands, the slot (1 to 3) it holds on its
+/// case while open. Its words are in [`StoredGoalWording`]s.
+#[derive(Debug, Clone)]
+pub struct StoredGoal {
+    pub id: alliance_core::goals::GoalId,
+    pub child: ChildId,
+    pub case: CaseId,
+    /// 1 to 3 while open; `None` once closed.
+    pub slot: Option<i64>,
+    pub set_by: alliance_core::goals::SetBy,
+    pub set_on: Date,
+    pub status: alliance_core::goals::Status,
+    pub closed_on: Option<Date>,
+    pub version: Version,
+    pub created_by: UserId,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// One wording of a goal: `alliance_core::goals::GoalWords` as JSON, sealed under the child's
+/// clinical key (bound to `goal_wordings.content` and the row's id).
+#[derive(Debug, Clone)]
+pub struct StoredGoalWording {
+    pub id: Uuid,
+    pub goal: alliance_core::goals::GoalId,
+    /// 1 for the words the goal was set with, then one more for each rewording.
+    pub number: i64,
+    pub sealed: Sealed,
+    pub written_by: UserId,
+    pub created_at: Timestamp,
+}
+
+/// One rating of a goal: `alliance_core::goals::RatingContent` as JSON, sealed under the
+/// child's clinical key (bound to `goal_ratings.content` and the row's id).
+#[derive(Debug, Clone)]
+pub struct StoredGoalRating {
+    pub id: Uuid,
+    pub goal: alliance_core::goals::GoalId,
+    pub session: Option<BookingId>,
+    pub rated_on: Date,
+    pub sealed: Sealed,
+    pub recorded_by: UserId,
+    pub created_at: Timestamp,
+}
+
+/// The child's own goals in their words and their ratings (goal-based outcomes, issue 17).
+#[async_trait]
+pub trait GoalStore: Send + Sync + 'static {
+    /// The child's goals (every case), oldest first.
+    async fn goals_of_child(&self, child: ChildId) -> Result<Vec<StoredGoal>, StoreError>;
+
+    /// Every wording of the child's goals, by goal and number.
+    async fn goal_wordings_of_child(
+        &self,
+        child: ChildId,
+    ) -> Result<Vec<StoredGoalWording>, StoreError>;
+
+    /// Every rating of the child's goals, oldest first.
+    async fn goal_ratings_of_child(
+        &self,
+        child: ChildId,
+    ) -> Result<Vec<StoredGoalRating>, StoreError>;
+
+    /// Adds an open goal with its first words in the lowest free slot of its case (the
+    /// `slot` given is ignored); false, nothing written, when the case's three slots are held.
+    async fn add_goal(
+        &self,
+        goal: &StoredGoal,
+        words: &StoredGoalWording,
+        audit: &AuditBatch<'_>,
+    ) -> Result<bool, StoreError>;
+
+    /// Adds a wording (numbered one more than the newest) to an open goal at `expected`, and
+    /// moves the goal's version on; `Stale` (nothing written) otherwise.
+    async fn reword_goal(
+        &self,
+        words: &StoredGoalWording,
+        expected: Version,
+        audit: &AuditBatch<'_>,
+    ) -> Result<Version, StoreError>;
+
+    /// Records ratings, each of a goal still open; `Conflict` (nothing written) when any is not.
+    async fn rate_goals(
+        &self,
+        ratings: &[StoredGoalRating],
+        audit: &AuditBatch<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// Closes an open goal at `expected` (reached or put aside, on a date), freeing its slot;
+    /// `Stale` (nothing written) otherwise.
+    async fn close_goal(
+        &self,
+        goal: alliance_core::goals::GoalId,
+        status: alliance_core::goals::Status,
+        closed_on: Date,
+        expected: Version,
+        at: Timestamp,
+        audit: &AuditBatch<'_>,
+    ) -> Result<Version, StoreError>;
+}
+
+// ---- end of GoalStore ----

@@ -105,6 +105,18 @@ macro_rules! impl_for_both_engines {
             for<'r> $crate::disruptions::IncidentRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
             for<'r> $crate::disruptions::IncidentAddendumRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
             // site_emergency rows (helper B)
+            // measures rows (issue 17, helper A)
+            for<'r> $crate::measures::MeasureDefinitionRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::measures::MeasureWordingRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            // feedback rows (issue 17, helper B)
+            for<'r> $crate::feedback::FeedbackLinkRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::feedback::ResponseRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            // goals rows (issue 17, helper C)
+            for<'r> $crate::goals::GoalRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::goals::GoalWordingRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::goals::GoalRatingRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::goals::GoalSlotRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
+            for<'r> $crate::goals::GoalStateRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
             // emergency rows (helper C)
             for<'r> $crate::emergency::EmergencyDetailsRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
             for<'r> $crate::emergency::SafetyPlanRow: sqlx::FromRow<'r, <DB as sqlx::Database>::Row>,
@@ -132,9 +144,12 @@ pub mod disruptions; // public only because the bounds of the Store impls name i
 pub mod emergency; // public only because the bounds of the Store impls name its rows
 #[doc(hidden)]
 pub mod explanations; // public only because the bounds of the Store impls name its rows
+pub mod feedback; // public only because the bounds of the Store impls name its rows
 #[doc(hidden)]
 pub mod feeds; // public only because the bounds of the Store impls name its rows
+pub mod goals; // public only because the bounds of the Store impls name its rows
 mod keystore;
+pub mod measures; // public only because the bounds of the Store impls name its rows
 pub mod retention; // public only because the bounds of the Store impls name its rows
 pub mod room_care; // public only because the bounds of the Store impls name its rows
 #[doc(hidden)]

@@ -36,6 +36,13 @@ const ASSETS: &[Asset] = &[
         immutable: false,
         bytes: include_bytes!("../static/alliance.js"),
     },
+    // The child's check-in (issue 17): reading each question aloud.
+    Asset {
+        name: "kiosk.js",
+        content_type: "text/javascript; charset=utf-8",
+        immutable: false,
+        bytes: include_bytes!("../static/kiosk.js"),
+    },
 ];
 
 pub fn router() -> Router<AppState> {

@@ -223,9 +223,11 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
             )
         }
         SessionState::Expired { user_id, .. } => {
-            // A carer's answer on a consent link needs no session: it is never kept for
-            // whoever last signed in on this browser.
-            let public = path == "/consent" || path.starts_with("/consent/");
+            // A carer's answer on a consent or feedback link, and a child's on the kiosk,
+            // need no session: they are never kept for whoever last signed in on this browser.
+            let public = ["/consent", "/kiosk", "/feedback"]
+                .iter()
+                .any(|p| path == *p || path.starts_with(&format!("{p}/")));
             if unsafe_method && !api && !public && is_form(&parts.headers) {
                 let background = parts.headers.contains_key("hx-request");
                 return keep_expired_form(&state, user_id, &path, background, body).await;

@@ -138,6 +138,23 @@ enum Command {
     /// Import bank holidays for years (or nations) Alliance does not ship.
     #[command(subcommand)]
     Holidays(HolidaysCommand),
+    /// Check measure definition files before adding them (issue 17).
+    #[command(subcommand)]
+    Measures(MeasuresCommand),
+}
+
+#[derive(Subcommand)]
+enum MeasuresCommand {
+    /// Check a measure definition file (TOML, or JSON when it ends in .json) as a service
+    /// adding it would: every problem is listed with its path (`items[2].scale`). Touches no
+    /// database and no configuration.
+    Check(MeasuresCheckArgs),
+}
+
+#[derive(Args)]
+struct MeasuresCheckArgs {
+    /// The definition file.
+    file: PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -354,6 +371,9 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Measures(MeasuresCommand::Check(args)) = &cli.command {
+        return check_measure(&args.file);
+    }
     let mut overrides = Overrides {
         data: cli.data.data,
         database_url: cli.data.database,
@@ -400,6 +420,55 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Mail(MailCommand::Test(args)) => test_mail(&settings, &args.to).await,
         Command::Scheduler(SchedulerCommand::RunOnce) => scheduler_run_once(&settings).await,
         Command::Holidays(HolidaysCommand::Import(args)) => import_holidays(&settings, args).await,
+        Command::Measures(MeasuresCommand::Check(args)) => check_measure(&args.file),
+    }
+}
+
+/// `alliance measures check FILE`: the definition's problems, each with its path, or a
+/// summary of a sound one. Reads at most the size a service accepts.
+fn check_measure(file: &std::path::Path) -> anyhow::Result<()> {
+    use alliance_core::measures::{self, Format, MAX_FILE_BYTES};
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(file)
+        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", file.display()))?
+        .take(u64::try_from(MAX_FILE_BYTES).unwrap_or(u64::MAX) + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let format = Format::from_file_name(&file.display().to_string());
+    match measures::parse_definition(&text, format) {
+        Ok(d) => {
+            println!(
+                "{}: {} ({}), version {}: sound. {} item(s), {} scale(s), {} cut-off row(s), {} reliable-change row(s); wording {}.",
+                file.display(),
+                d.name,
+                d.id,
+                d.version,
+                d.items.len(),
+                d.scales.len(),
+                d.cutoffs.len(),
+                d.reliable_change.len(),
+                if d.licence.wording_shipped {
+                    "shipped"
+                } else {
+                    "not shipped (a licensed service loads it)"
+                }
+            );
+            if measures::shipped_definition(&d.id, d.version).is_some() {
+                bail!(
+                    "{} version {} is shipped with Alliance: a service adding it would be refused; give it a new version",
+                    d.id,
+                    d.version
+                );
+            }
+            Ok(())
+        }
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{}: {e}", file.display());
+            }
+            bail!("{} problem(s) in {}", errors.len(), file.display())
+        }
     }
 }
 

@@ -14,12 +14,15 @@ mod contacts;
 mod directory;
 mod disruptions;
 mod emergency;
+mod feedback;
 mod feeds;
+mod goals;
 mod health;
 mod incidents;
 mod letters;
 mod library;
 mod me;
+mod measures;
 mod process_notes;
 mod retention;
 mod room_care;
@@ -120,6 +123,9 @@ pub use service::ServiceView;
             and what may be sent to a carer. Each caller sees only what the access policy \
             allows: a child they may not know about is not found, and a supervisor may see a \
             child by initials and case number only"),
+        (name = "measures", description = "The measure library: definitions shipped with \
+            Alliance and added by the service (each id and version once), scoring, cut-offs \
+            and reliable change with their sources, and licensed wording loaded by the service"),
     )
 )]
 struct ApiDoc;
@@ -281,7 +287,10 @@ pub fn router() -> OpenApiRouter<AppState> {
     let router = disruptions::register(router);
     let router = incidents::register(router);
     let router = site_emergency::register(router);
-    emergency::register(router)
+    let router = emergency::register(router);
+    let router = measures::register(router);
+    let router = feedback::register(router);
+    goals::register(router)
 }
 
 /// The OpenAPI document, built once from the routes (a cache: safe to lose).

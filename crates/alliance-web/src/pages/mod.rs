@@ -6,17 +6,21 @@ mod agreements;
 mod audit;
 mod break_glass;
 mod calendars;
+mod carer_feedback;
 mod children;
 mod chronology;
 mod consent;
 mod contacts;
 mod disruptions;
 mod emergency;
+mod feedback;
 pub(crate) mod feeds;
+mod goals;
 pub(crate) mod handouts;
 mod incidents;
 mod letters;
 mod library;
+mod measures;
 mod process_notes;
 mod retention;
 mod room_care;
@@ -79,6 +83,10 @@ pub fn router() -> Router<AppState> {
         .merge(incidents::router())
         .merge(site_emergency::router())
         .merge(emergency::router())
+        .merge(measures::router())
+        .merge(feedback::router())
+        .merge(carer_feedback::router())
+        .merge(goals::router())
 }
 
 /// The signed-in person, as the layout shows them.
@@ -105,6 +113,9 @@ pub struct LayoutUser {
     /// Where the navigation's break-glass link goes: the review page for those who review,
     /// the request page for those who may only ask; none for anyone else.
     pub break_glass: Option<&'static str>,
+    /// Whether the navigation offers the measure library (issue 17: clinicians, the DSL, the
+    /// service lead and administrators).
+    pub measures: bool,
     /// Whether the navigation offers retention (administrators, the service lead, the DSL and
     /// deputies).
     pub retention: bool,
@@ -127,6 +138,11 @@ impl Layout {
                 Some(LayoutUser {
                     name: actor.user.display_name.clone(),
                     is_admin: actor.user.has_role(Role::Administrator),
+                    measures: alliance_core::policy::decide(
+                        &actor.user,
+                        alliance_core::policy::Action::ReadMeasures,
+                    )
+                    .is_allowed(),
                     sees_children: alliance_core::access::list_scope(&actor.user)
                         != alliance_core::access::ListScope::Nobody,
                     supervision: actor.user.has_role(Role::Therapist)

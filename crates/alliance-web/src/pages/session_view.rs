@@ -70,6 +70,9 @@ struct SessionPage {
     items: Vec<ItemLine>,
     may_record_incident: bool,
     may_open_emergency_panel: bool,
+    /// The session's own therapist may hand the tablet to the child and rate the session
+    /// (issue 17).
+    may_hand_over: bool,
     form: FormData,
     errors: FieldErrors,
     refusal: Option<String>,
@@ -146,6 +149,7 @@ fn page_of(layout: Layout, hub: SessionHub) -> SessionPage {
             .collect(),
         may_record_incident: hub.may_record_incident,
         may_open_emergency_panel: hub.may_open_emergency_panel,
+        may_hand_over: false,
         form: FormData::default(),
         errors: FieldErrors::default(),
         refusal: None,
@@ -163,7 +167,13 @@ async fn load(
         .session_hub(actor, id)
         .await
         .map_err(page_error)?;
-    Ok(page_of(Layout::load(state, "timetable", auth).await?, hub))
+    let mut page = page_of(Layout::load(state, "timetable", auth).await?, hub);
+    page.may_hand_over = state
+        .alliance
+        .may_hand_over_session(actor, id)
+        .await
+        .map_err(page_error)?;
+    Ok(page)
 }
 
 async fn session_page(

@@ -136,9 +136,14 @@ async fn sign_in(
                 NextStep::SecondFactor => format!("/sign-in/code{}", onward.query()),
                 NextStep::Enrol => format!("/account/two-factor{}", onward.query()),
             };
+            // A kiosk left in this browser ends when someone signs in: the next child on the
+            // tablet must not answer as the last one.
             return Ok(with_cookie(
-                Redirect::to(&to).into_response(),
-                session_cookie(secure, &start.token),
+                with_cookie(
+                    Redirect::to(&to).into_response(),
+                    session_cookie(secure, &start.token),
+                ),
+                super::feedback::clear_kiosk_cookie(secure),
             ));
         }
         // One message whatever was wrong: it must not tell an attacker which usernames exist.
