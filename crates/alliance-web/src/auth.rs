@@ -32,6 +32,23 @@ pub enum Auth {
     Signed(Box<Actor>),
 }
 
+impl Auth {
+    /// The browser session this request came with (its token's hash and its user), signed
+    /// in or half-way; `None` for an API token or nobody. What signing out ends.
+    pub fn browser_session(&self) -> Option<(String, alliance_core::identity::UserId)> {
+        match self {
+            Auth::Signed(actor) => match &actor.via {
+                alliance_service::Via::Session { token_hash, .. } => {
+                    Some((token_hash.clone(), actor.user.id))
+                }
+                alliance_service::Via::Token { .. } => None,
+            },
+            Auth::Partial { session, user } => Some((session.token_hash.clone(), user.id)),
+            Auth::Anonymous => None,
+        }
+    }
+}
+
 /// The cookie's name: `__Host-` (Secure, this host only, path /) wherever the browser is on a
 /// secure context (HTTPS, or this machine); a plain name only with `--insecure-http`.
 pub fn cookie_name(secure: bool) -> &'static str {
@@ -60,7 +77,7 @@ pub fn clear_cookie(secure: bool) -> HeaderValue {
     .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-fn read_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn read_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()

@@ -12,6 +12,7 @@
 //!   cannot be used gets the same 404. The token is never logged (the request log holds no
 //!   paths).
 
+use super::link_cookie::LinkCookie;
 use super::{FieldErrors, FormData, Layout, render};
 use crate::AppState;
 use crate::auth::{CurrentAuth, Signed};
@@ -24,7 +25,7 @@ use alliance_service::AppError;
 use alliance_service::carer_feedback::{CarerFeedbackView, CarerLinkPage, LinkState};
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -220,35 +221,7 @@ async fn withdraw_link(
 // ----- the carer's public pages -----
 
 /// The cookie that holds a carer's link token between its pages.
-const COOKIE: &str = "alliance_feedback";
-
-fn link_cookie(secure: bool, token: &str, max_age_seconds: i64) -> Option<HeaderValue> {
-    let attributes = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{COOKIE}={token}; Path=/feedback; HttpOnly; SameSite=Strict; Max-Age={max_age_seconds}{attributes}"
-    ))
-    .ok()
-}
-
-fn clear_link_cookie(secure: bool) -> HeaderValue {
-    let attributes = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{COOKIE}=; Path=/feedback; HttpOnly; SameSite=Strict; Max-Age=0{attributes}"
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static(""))
-}
-
-fn token_of(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
-        .map(|(_, v)| v.to_owned())
-        .filter(|v| !v.is_empty())
-}
+const COOKIE: LinkCookie = LinkCookie::new("alliance_feedback", "/feedback");
 
 #[derive(Template)]
 #[template(path = "carer_feedback_unusable.html")]
@@ -269,10 +242,10 @@ async fn unusable(
     .into_response();
     *response.status_mut() = StatusCode::NOT_FOUND;
     // Only a cookie that was sent is cleared: one the browser held back may still be good.
-    if token_of(headers).is_some() {
+    if COOKIE.token(headers).is_some() {
         response.headers_mut().insert(
             header::SET_COOKIE,
-            clear_link_cookie(state.config.secure_cookies),
+            COOKIE.clear(state.config.secure_cookies),
         );
     }
     Ok(response)
@@ -301,7 +274,7 @@ async fn open_link(
                 layout: Layout::new(profile.as_ref(), "feedback", &auth),
             })?
             .into_response();
-            if let Some(cookie) = link_cookie(state.config.secure_cookies, &token, seconds) {
+            if let Some(cookie) = COOKIE.set(state.config.secure_cookies, &token, seconds) {
                 response.headers_mut().insert(header::SET_COOKIE, cookie);
             }
             Ok(response)
@@ -380,7 +353,7 @@ async fn feedback_form(
     CurrentAuth(auth): CurrentAuth,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    let Some(token) = token_of(&headers) else {
+    let Some(token) = COOKIE.token(&headers) else {
         return unusable(&state, &auth, &headers).await;
     };
     match state.alliance.carer_link_page(&token).await {
@@ -413,7 +386,7 @@ async fn answer(
     headers: HeaderMap,
     Form(form): Form<FormData>,
 ) -> Result<Response, PageError> {
-    let Some(token) = token_of(&headers) else {
+    let Some(token) = COOKIE.token(&headers) else {
         return unusable(&state, &auth, &headers).await;
     };
     let link = match state.alliance.carer_link_page(&token).await {
@@ -438,7 +411,7 @@ async fn answer(
             let mut response = render(&ThanksPage { layout })?.into_response();
             response.headers_mut().insert(
                 header::SET_COOKIE,
-                clear_link_cookie(state.config.secure_cookies),
+                COOKIE.clear(state.config.secure_cookies),
             );
             Ok(response)
         }
@@ -457,7 +430,7 @@ mod tests {
 
     #[test]
     fn the_cookie_is_strict_http_only_and_only_for_the_feedback_pages() {
-        let cookie = link_cookie(true, "fb_00", 60).unwrap();
+        let cookie = COOKIE.set(true, "fb_00", 60).unwrap();
         let cookie = cookie.to_str().unwrap();
         assert!(cookie.contains("Path=/feedback;"));
         assert!(cookie.contains("HttpOnly"));

@@ -11,6 +11,7 @@
 //! passes the same-origin check every state-changing request passes; there is no session, so
 //! no session CSRF token, and the cookie is `SameSite=Strict`.
 
+use super::link_cookie::LinkCookie;
 use super::{FieldErrors, FormData, Layout, render};
 use crate::AppState;
 use crate::auth::{CurrentAuth, RequestOrigin};
@@ -20,7 +21,7 @@ use alliance_service::AppError;
 use alliance_service::agreements::{ConsentLinkPage, LinkAnswer};
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Router};
@@ -32,35 +33,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The cookie that holds a consent link's token between its pages.
-const COOKIE: &str = "alliance_consent";
-
-fn link_cookie(secure: bool, token: &str, max_age_seconds: i64) -> Option<HeaderValue> {
-    let attributes = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{COOKIE}={token}; Path=/consent; HttpOnly; SameSite=Strict; Max-Age={max_age_seconds}{attributes}"
-    ))
-    .ok()
-}
-
-fn clear_link_cookie(secure: bool) -> HeaderValue {
-    let attributes = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{COOKIE}=; Path=/consent; HttpOnly; SameSite=Strict; Max-Age=0{attributes}"
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static(""))
-}
-
-fn token_of(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
-        .map(|(_, v)| v.to_owned())
-        .filter(|v| !v.is_empty())
-}
+const COOKIE: LinkCookie = LinkCookie::new("alliance_consent", "/consent");
 
 #[derive(Template)]
 #[template(path = "consent_unusable.html")]
@@ -82,10 +55,10 @@ async fn unusable(
     *response.status_mut() = StatusCode::NOT_FOUND;
     // A link that cannot be used leaves nothing behind. Only a cookie that was sent is
     // cleared: one the browser held back (a page opened from another site) may still be good.
-    if token_of(headers).is_some() {
+    if COOKIE.token(headers).is_some() {
         response.headers_mut().insert(
             header::SET_COOKIE,
-            clear_link_cookie(state.config.secure_cookies),
+            COOKIE.clear(state.config.secure_cookies),
         );
     }
     Ok(response)
@@ -121,7 +94,7 @@ async fn open_link(
                 layout: Layout::new(profile.as_ref(), "consent", &auth),
             })?
             .into_response();
-            if let Some(cookie) = link_cookie(state.config.secure_cookies, &token, seconds) {
+            if let Some(cookie) = COOKIE.set(state.config.secure_cookies, &token, seconds) {
                 response.headers_mut().insert(header::SET_COOKIE, cookie);
             }
             Ok(response)
@@ -157,7 +130,7 @@ async fn consent_form(
     RequestOrigin(origin): RequestOrigin,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    let Some(token) = token_of(&headers) else {
+    let Some(token) = COOKIE.token(&headers) else {
         return unusable(&state, &auth, &headers).await;
     };
     match state
@@ -191,7 +164,7 @@ async fn answer(
     headers: HeaderMap,
     Form(form): Form<FormData>,
 ) -> Result<Response, PageError> {
-    let Some(token) = token_of(&headers) else {
+    let Some(token) = COOKIE.token(&headers) else {
         return unusable(&state, &auth, &headers).await;
     };
     // What the page says: read before the answer spends the link.
@@ -226,7 +199,7 @@ async fn answer(
             .into_response();
             response.headers_mut().insert(
                 header::SET_COOKIE,
-                clear_link_cookie(state.config.secure_cookies),
+                COOKIE.clear(state.config.secure_cookies),
             );
             Ok(response)
         }
@@ -244,22 +217,26 @@ async fn answer(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::HeaderValue;
 
     #[test]
     fn the_cookie_is_strict_http_only_and_only_for_the_consent_pages() {
-        let cookie = link_cookie(true, "ac_00", 60)
+        let cookie = COOKIE
+            .set(true, "ac_00", 60)
             .and_then(|v| v.to_str().ok().map(str::to_owned))
             .unwrap_or_default();
         assert_eq!(
             cookie,
             "alliance_consent=ac_00; Path=/consent; HttpOnly; SameSite=Strict; Max-Age=60; Secure"
         );
-        let plain = link_cookie(false, "ac_00", 60)
+        let plain = COOKIE
+            .set(false, "ac_00", 60)
             .and_then(|v| v.to_str().ok().map(str::to_owned))
             .unwrap_or_default();
         assert!(!plain.contains("Secure"));
         assert!(
-            clear_link_cookie(false)
+            COOKIE
+                .clear(false)
                 .to_str()
                 .unwrap_or("")
                 .contains("Max-Age=0")
@@ -273,12 +250,12 @@ mod tests {
             header::COOKIE,
             HeaderValue::from_static("alliance=as_x; alliance_consent=ac_1"),
         );
-        assert_eq!(token_of(&headers).as_deref(), Some("ac_1"));
+        assert_eq!(COOKIE.token(&headers).as_deref(), Some("ac_1"));
         headers.insert(
             header::COOKIE,
             HeaderValue::from_static("alliance_consent="),
         );
-        assert_eq!(token_of(&headers), None);
-        assert_eq!(token_of(&HeaderMap::new()), None);
+        assert_eq!(COOKIE.token(&headers), None);
+        assert_eq!(COOKIE.token(&HeaderMap::new()), None);
     }
 }

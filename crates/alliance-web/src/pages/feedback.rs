@@ -14,6 +14,7 @@
 
 use std::collections::BTreeMap;
 
+use super::link_cookie::LinkCookie;
 use super::{FieldErrors, FormData, Layout, render, unprocessable};
 use crate::AppState;
 use crate::auth::{Auth, CurrentAuth, RequestOrigin, Signed};
@@ -28,7 +29,7 @@ use alliance_service::feedback::{ResponseContent, ResponseView};
 use alliance_service::{Actor, AppError};
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -47,40 +48,12 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The cookie that holds the kiosk link's token.
-const COOKIE: &str = "alliance_kiosk";
+pub(super) const KIOSK_COOKIE: LinkCookie = LinkCookie::new("alliance_kiosk", "/kiosk");
 /// The form fields of the questions: `q-` and the item's id.
 const FIELD: &str = "q-";
 
 fn session_id(raw: &str) -> Result<BookingId, PageError> {
     BookingId::parse(raw).map_err(|_| page_error(AppError::NotFound))
-}
-
-fn kiosk_cookie(secure: bool, token: &str, max_age_seconds: i64) -> Option<HeaderValue> {
-    let attributes = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{COOKIE}={token}; Path=/kiosk; HttpOnly; SameSite=Strict; Max-Age={max_age_seconds}{attributes}"
-    ))
-    .ok()
-}
-
-pub(super) fn clear_kiosk_cookie(secure: bool) -> HeaderValue {
-    let attributes = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{COOKIE}=; Path=/kiosk; HttpOnly; SameSite=Strict; Max-Age=0{attributes}"
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static(""))
-}
-
-fn token_of(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
-        .map(|(_, v)| v.to_owned())
-        .filter(|v| !v.is_empty())
 }
 
 /// The answers of a form: `q-{item}` fields, by item id.
@@ -260,7 +233,7 @@ async fn hand_over(
             response
                 .headers_mut()
                 .append(header::SET_COOKIE, crate::auth::clear_cookie(secure));
-            if let Some(cookie) = kiosk_cookie(secure, &token, seconds) {
+            if let Some(cookie) = KIOSK_COOKIE.set(secure, &token, seconds) {
                 response.headers_mut().append(header::SET_COOKIE, cookie);
             }
             Ok(response)
@@ -319,10 +292,10 @@ async fn unusable(state: &AppState, headers: &HeaderMap) -> Result<Response, Pag
     })?
     .into_response();
     *response.status_mut() = StatusCode::NOT_FOUND;
-    if token_of(headers).is_some() {
+    if KIOSK_COOKIE.token(headers).is_some() {
         response.headers_mut().insert(
             header::SET_COOKIE,
-            clear_kiosk_cookie(state.config.secure_cookies),
+            KIOSK_COOKIE.clear(state.config.secure_cookies),
         );
     }
     Ok(response)
@@ -343,16 +316,7 @@ async fn open_link(
 ) -> Result<Response, PageError> {
     match state.alliance.kiosk(&token).await {
         Ok(view) => {
-            let session = match &auth {
-                Auth::Signed(actor) => match &actor.via {
-                    alliance_service::Via::Session { token_hash, .. } => {
-                        Some((token_hash.clone(), actor.user.id))
-                    }
-                    alliance_service::Via::Token { .. } => None,
-                },
-                Auth::Partial { session, user } => Some((session.token_hash.clone(), user.id)),
-                Auth::Anonymous => None,
-            };
+            let session = auth.browser_session();
             let signed_out = session.is_some();
             if let Some((hash, user)) = session {
                 state
@@ -373,7 +337,7 @@ async fn open_link(
                     .headers_mut()
                     .append(header::SET_COOKIE, crate::auth::clear_cookie(secure));
             }
-            if let Some(cookie) = kiosk_cookie(secure, &token, seconds) {
+            if let Some(cookie) = KIOSK_COOKIE.set(secure, &token, seconds) {
                 response.headers_mut().append(header::SET_COOKIE, cookie);
             }
             Ok(response)
@@ -394,7 +358,7 @@ async fn kiosk_page(
 ) -> Result<Response, PageError> {
     // No kiosk in progress in this browser (handed back, or never handed over): whoever is
     // here signs in.
-    let Some(token) = token_of(&headers) else {
+    let Some(token) = KIOSK_COOKIE.token(&headers) else {
         return Ok(Redirect::to("/sign-in").into_response());
     };
     match state.alliance.kiosk(&token).await {
@@ -418,7 +382,7 @@ async fn submit(
     headers: HeaderMap,
     Form(form): Form<FormData>,
 ) -> Result<Response, PageError> {
-    let Some(token) = token_of(&headers) else {
+    let Some(token) = KIOSK_COOKIE.token(&headers) else {
         return unusable(&state, &headers).await;
     };
     match state
@@ -430,7 +394,7 @@ async fn submit(
             let mut response = Redirect::to("/kiosk/thanks").into_response();
             response.headers_mut().insert(
                 header::SET_COOKIE,
-                clear_kiosk_cookie(state.config.secure_cookies),
+                KIOSK_COOKIE.clear(state.config.secure_cookies),
             );
             Ok(response)
         }
@@ -788,14 +752,15 @@ mod tests {
 
     #[test]
     fn the_kiosk_cookie_is_strict_http_only_and_only_for_the_kiosk() {
-        let cookie = kiosk_cookie(true, "fb_00", 60)
+        let cookie = KIOSK_COOKIE
+            .set(true, "fb_00", 60)
             .map(|c| c.to_str().unwrap_or_default().to_owned())
             .unwrap_or_default();
         assert!(cookie.contains("Path=/kiosk;"));
         assert!(cookie.contains("HttpOnly"));
         assert!(cookie.contains("SameSite=Strict"));
         assert!(cookie.contains("Secure"));
-        let cleared = clear_kiosk_cookie(false);
+        let cleared = KIOSK_COOKIE.clear(false);
         assert!(cleared.to_str().unwrap_or_default().contains("Max-Age=0"));
     }
 

@@ -20,6 +20,7 @@ pub(crate) mod handouts;
 mod incidents;
 mod letters;
 mod library;
+mod link_cookie;
 mod measures;
 mod process_notes;
 mod retention;

@@ -143,7 +143,7 @@ async fn sign_in(
                     Redirect::to(&to).into_response(),
                     session_cookie(secure, &start.token),
                 ),
-                super::feedback::clear_kiosk_cookie(secure),
+                super::feedback::KIOSK_COOKIE.clear(secure),
             ));
         }
         // One message whatever was wrong: it must not tell an attacker which usernames exist.
@@ -364,17 +364,7 @@ async fn sign_out(
     CurrentAuth(auth): CurrentAuth,
     RequestOrigin(origin): RequestOrigin,
 ) -> Response {
-    let session = match &auth {
-        Auth::Signed(actor) => match &actor.via {
-            alliance_service::Via::Session { token_hash, .. } => {
-                Some((token_hash.clone(), actor.user.id))
-            }
-            alliance_service::Via::Token { .. } => None,
-        },
-        Auth::Partial { session, user } => Some((session.token_hash.clone(), user.id)),
-        Auth::Anonymous => None,
-    };
-    if let Some((hash, user)) = session
+    if let Some((hash, user)) = auth.browser_session()
         && let Err(err) = state.alliance.sign_out(&hash, user, &origin).await
     {
         return crate::errors::page(err);
